@@ -1,0 +1,76 @@
+/**
+ * Loads the native addon (a prebuilt binary shipped in the package, or the local build) and
+ * describes its surface. Loading never throws: a failure is kept and reported by detect().
+ */
+import * as path from 'node:path';
+
+/** What native/addon.cc returns for the calling thread's area. */
+export interface NativeAreaInfo {
+  owner: 0 | 1 | 2; // none, libc, addon
+  length: number;
+  featureSize: number;
+  error: number;
+  defaultOn: boolean;
+  libcSymbols: boolean;
+  libcRseqSize: number;
+  auxFeatureSize: number;
+  auxAlign: number;
+  alignment: number;
+}
+
+export interface NativeAreaFields {
+  cpuIdStart: number;
+  cpuId: number;
+  flags: number;
+  nodeId: number;
+  mmCid: number;
+  request: number;
+  granted: number;
+}
+
+/** The addon's exports on Linux (numbers are results or -errno). */
+export interface NativeAddon {
+  areaInfo(defaultOn: boolean): NativeAreaInfo;
+  /** The thread's area as a 32-byte ArrayBuffer; -errno without an area; 1 if refused. */
+  areaView(): ArrayBuffer | number;
+  readArea(): NativeAreaFields | null;
+  prctl(op: number, arg3: number, arg4: number, arg5: number): number;
+  sliceYield(): number;
+  schedGetcpu(): number;
+  enter(): number;
+  exit(): number;
+  sectionLoop(count: number, spinNs: number): [number, number, number, number] | number;
+  readonly btrl: boolean;
+  readonly sysRseq: number;
+  readonly sysSliceYield: number;
+}
+
+export interface AddonState {
+  addon: NativeAddon | null;
+  error?: string;
+}
+
+let state: AddonState | undefined;
+
+function load(): AddonState {
+  // Test hook and escape hatch: run without the addon, as where no binary fits the platform.
+  if (process.env.RSEQ_SLICE_DISABLE_ADDON === '1') {
+    return { addon: null, error: 'disabled by RSEQ_SLICE_DISABLE_ADDON=1' };
+  }
+  try {
+    // node-gyp-build looks in build/Release first, then prebuilds/<platform>-<arch>/.
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    const loaded = nodeGypBuild(path.join(__dirname, '..')) as Partial<NativeAddon> & { unsupported?: string };
+    if (typeof loaded.unsupported === 'string') return { addon: null, error: loaded.unsupported };
+    if (typeof loaded.areaInfo !== 'function') return { addon: null, error: 'the loaded addon has an unexpected surface' };
+    return { addon: loaded as NativeAddon };
+  } catch (err) {
+    return { addon: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  }
+}
+
+/** The addon, loaded once per thread on first use. */
+export function addonState(): AddonState {
+  if (state === undefined) state = load();
+  return state;
+}

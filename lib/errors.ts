@@ -1,0 +1,39 @@
+import { constants } from 'node:os';
+import { ENOTSUPP } from './abi';
+
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(constants.errno)) {
+  // Aliases share numbers (EWOULDBLOCK/EAGAIN, EDEADLOCK/EDEADLK): keep the first, canonical one.
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+errnoNames.set(ENOTSUPP, 'ENOTSUPP');
+
+/** The errno name for a positive errno number (`'E' + number` when unknown). */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+/** The errno number for a name, or undefined. */
+export function errnoNumber(name: string): number | undefined {
+  if (name === 'ENOTSUPP') return ENOTSUPP;
+  return (constants.errno as Record<string, number>)[name];
+}
+
+/** An error the kernel (or the simulated kernel) answered, carrying its errno name. */
+export class RseqError extends Error {
+  /** The errno name, e.g. `'EINVAL'`, `'ENOTSUPP'`, `'ENXIO'`, `'ENOSYS'`. */
+  readonly code: string;
+  /** The errno number (ENOTSUPP is the kernel's 524). */
+  readonly errno: number;
+  /** The call that failed, e.g. `'prctl(PR_RSEQ_SLICE_EXTENSION_SET)'`, `'rseq'`. */
+  readonly syscall: string;
+
+  constructor(syscall: string, errno: number, detail?: string) {
+    const code = errnoName(errno);
+    super(`${syscall} failed: ${code}${detail ? ` (${detail})` : ''}`);
+    this.name = 'RseqError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * SliceExtension: the per-thread handle. enter()/exit() are the critical-section fast path; on
+ * the native backend with a view of the area they make no addon call unless a grant must be
+ * yielded.
+ */
+import { threadId } from 'node:worker_threads';
+import {
+  OFFSET_CPU_ID,
+  OFFSET_FLAGS,
+  OFFSET_GRANTED,
+  OFFSET_MM_CID,
+  OFFSET_NODE_ID,
+  OFFSET_REQUEST,
+  PR_RSEQ_SLICE_EXTENSION_GET,
+  PR_RSEQ_SLICE_EXTENSION_SET,
+  PR_RSEQ_SLICE_EXT_ENABLE,
+  RSEQ_FLAG_SLICE_EXT_ENABLED,
+  type Outcome,
+} from './abi';
+import type { SliceBackend } from './backend';
+
+/** Outcome counts of the sections this handle ran. */
+export interface SliceStats {
+  /** Outermost sections completed. */
+  sections: number;
+  /** `request` was still set at exit: nothing happened. */
+  clean: number;
+  /** An extension was granted and the yield gave the CPU back. */
+  yielded: number;
+  /** An extension was granted but revoked before the yield (the yield returned 0). */
+  raced: number;
+  /** The kernel revoked the request or scheduled the thread during the section. */
+  revoked: number;
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+export class SliceExtension {
+  /** `'native'` (the kernel grants) or `'simulator'` (the simulated kernel). */
+  readonly backend: 'native' | 'simulator';
+  /** `'javascript'` (zero-call fast path over the area) or `'native-call'` (through the addon). */
+  readonly fastPath: 'javascript' | 'native-call';
+  /** Why `open()` fell back to the simulator, when it did. */
+  readonly fallbackReason: string | undefined;
+  private readonly impl: SliceBackend;
+  private readonly area: Uint8Array | null;
+  private readonly timed: boolean;
+  private readonly owner = threadId;
+  private depth = 0;
+  private readonly counts: SliceStats = { sections: 0, clean: 0, yielded: 0, raced: 0, revoked: 0 };
+
+  /** @internal use open(). */
+  constructor(impl: SliceBackend, fallbackReason?: string) {
+    this.impl = impl;
+    this.backend = impl.kind;
+    this.area = impl.area;
+    this.timed = impl.timed;
+    this.fastPath = impl.area ? 'javascript' : 'native-call';
+    this.fallbackReason = fallbackReason;
+  }
+
+  /** Whether the kernel has the extension enabled for this thread (prctl GET). */
+  get enabled(): boolean {
+    this.checkThread();
+    return this.impl.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
+  }
+
+  /** Turns the extension on for this thread (prctl SET). Idempotent. Throws RseqError. */
+  enable(): void {
+    this.set(true);
+  }
+
+  /** Turns the extension off for this thread (prctl SET). Not allowed inside a section. */
+  disable(): void {
+    this.set(false);
+  }
+
+  private set(on: boolean): void {
+    this.checkThread();
+    if (this.depth !== 0) {
+      throw new Error(`${on ? 'enable' : 'disable'}() inside a critical section: call it outside enter()/exit() (its syscall would end any grant)`);
+    }
+    this.impl.prctl(PR_RSEQ_SLICE_EXTENSION_SET, on ? PR_RSEQ_SLICE_EXT_ENABLE : 0);
+  }
+
+  /** Starts a critical section: asks the kernel not to preempt this thread. Nests. */
+  enter(): void {
+    if (this.depth++ !== 0) return;
+    if (this.timed) this.impl.sectionStart();
+    const area = this.area;
+    if (area !== null) area[OFFSET_REQUEST] = 1;
+    else this.impl.nativeEnter();
+  }
+
+  /**
+   * Ends a critical section and yields the CPU when the kernel granted an extension. Returns the
+   * outcome; an inner exit() of a nested section returns 'clean' and changes nothing.
+   */
+  exit(): Outcome {
+    if (this.depth === 0) throw new Error('exit() without a matching enter()');
+    if (--this.depth !== 0) return 'clean';
+    if (this.timed) this.impl.sectionEnd();
+    let outcome: Outcome;
+    const area = this.area;
+    if (area !== null) {
+      // Clear request first, then read granted: a grant landing between the two is still seen.
+      const requested = area[OFFSET_REQUEST];
+      area[OFFSET_REQUEST] = 0;
+      if (area[OFFSET_GRANTED] !== 0) {
+        this.impl.beforeYield();
+        outcome = this.impl.sliceYield() === 1 ? 'yielded' : 'raced';
+      } else {
+        outcome = requested !== 0 ? 'clean' : 'revoked';
+      }
+    } else {
+      outcome = this.impl.nativeExit();
+    }
+    const c = this.counts;
+    c.sections++;
+    if (outcome === 'clean') c.clean++;
+    else if (outcome === 'yielded') c.yielded++;
+    else if (outcome === 'raced') c.raced++;
+    else c.revoked++;
+    return outcome;
+  }
+
+  /**
+   * Runs `fn` as a critical section (enter, fn, exit in `finally`) and returns its value. `fn`
+   * must be synchronous: a returned promise or thenable is a TypeError (after the section ends).
+   */
+  run<T>(fn: () => T): T {
+    if (typeof fn !== 'function') throw new TypeError(`run(fn): fn must be a function; got ${fn === null ? 'null' : typeof fn}`);
+    this.enter();
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.exit();
+    }
+    if (isThenable(result)) {
+      throw new TypeError('run(fn): fn returned a promise or thenable; a critical section must be synchronous');
+    }
+    return result;
+  }
+
+  /** rseq_slice_yield(): true when it ended an active grant. Throws RseqError (ENOSYS…). */
+  yield(): boolean {
+    this.checkThread();
+    return this.impl.sliceYield() === 1;
+  }
+
+  /** Section counts so far (a copy). */
+  get stats(): SliceStats {
+    return { ...this.counts };
+  }
+
+  /** Current nesting depth (0 outside a section). */
+  get depthLevel(): number {
+    return this.depth;
+  }
+
+  /** The CPU this thread runs on, read from the rseq area (`cpu_id`). */
+  cpu(): number {
+    return this.impl.readField(OFFSET_CPU_ID);
+  }
+
+  /** The NUMA node of that CPU (`node_id`). */
+  numaNode(): number {
+    return this.impl.readField(OFFSET_NODE_ID);
+  }
+
+  /** The memory-map concurrency id (`mm_cid`): a small dense per-process CPU index. */
+  concurrencyId(): number {
+    return this.impl.readField(OFFSET_MM_CID);
+  }
+
+  /** The area's `flags` bits ENABLED/AVAILABLE as the kernel wrote them. */
+  flagsEnabled(): boolean {
+    return (this.impl.readField(OFFSET_FLAGS) & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0;
+  }
+
+  private checkThread(): void {
+    if (threadId !== this.owner) throw new Error('this SliceExtension belongs to another thread');
+  }
+}

@@ -1,0 +1,90 @@
+/** The native backend: the real kernel, through the addon. */
+import {
+  OUTCOMES,
+  PR_RSEQ_SLICE_EXTENSION_GET,
+  PR_RSEQ_SLICE_EXTENSION_SET,
+  RSEQ_FLAG_SLICE_EXT_AVAILABLE,
+  type Outcome,
+} from './abi';
+import type { NativeAddon, NativeAreaInfo } from './addon';
+import type { SliceBackend } from './backend';
+import { RseqError } from './errors';
+
+const OP_NAMES: Record<number, string> = {
+  [PR_RSEQ_SLICE_EXTENSION_GET]: 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)',
+  [PR_RSEQ_SLICE_EXTENSION_SET]: 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)',
+};
+
+/** prctl through the addon; throws RseqError with the kernel's errno. */
+export function nativePrctl(addon: NativeAddon, op: number, arg3: number, arg4 = 0, arg5 = 0): number {
+  const rc = addon.prctl(op, arg3, arg4, arg5);
+  if (rc < 0) throw new RseqError(OP_NAMES[op] ?? 'prctl(PR_RSEQ_SLICE_EXTENSION)', -rc);
+  return rc;
+}
+
+export function nativeYield(addon: NativeAddon): number {
+  const rc = addon.sliceYield();
+  if (rc < 0) throw new RseqError('rseq_slice_yield', -rc);
+  return rc;
+}
+
+/** The thread's area, registered when needed; throws RseqError when there is none. */
+export function nativeArea(addon: NativeAddon, defaultOn: boolean): NativeAreaInfo {
+  const info = addon.areaInfo(defaultOn);
+  if (info.owner === 0) throw new RseqError('rseq', info.error || 38, 'no rseq area for this thread');
+  return info;
+}
+
+export class NativeBackend implements SliceBackend {
+  readonly kind = 'native' as const;
+  readonly timed = false;
+  readonly area: Uint8Array | null;
+  private readonly fields: Int32Array | null;
+
+  constructor(
+    private readonly addon: NativeAddon,
+    useView: boolean,
+  ) {
+    const view = useView ? addon.areaView() : 1;
+    this.area = typeof view === 'number' ? null : new Uint8Array(view);
+    this.fields = typeof view === 'number' ? null : new Int32Array(view);
+  }
+
+  /** Whether the kernel set the AVAILABLE bit in this thread's area. */
+  available(): boolean {
+    return (this.readField(16) & RSEQ_FLAG_SLICE_EXT_AVAILABLE) !== 0;
+  }
+
+  sectionStart(): void {}
+  sectionEnd(): void {}
+  beforeYield(): void {}
+
+  sliceYield(): number {
+    return nativeYield(this.addon);
+  }
+
+  prctl(op: number, arg3: number): number {
+    return nativePrctl(this.addon, op, arg3);
+  }
+
+  nativeEnter(): void {
+    const rc = this.addon.enter();
+    if (rc < 0) throw new RseqError('enter', -rc);
+  }
+
+  nativeExit(): Outcome {
+    const rc = this.addon.exit();
+    if (rc < 0) throw new RseqError('rseq_slice_yield', -rc);
+    return OUTCOMES[rc] as Outcome;
+  }
+
+  readField(offset: number): number {
+    if (this.fields !== null) return this.fields[offset >> 2] as number;
+    const a = this.addon.readArea();
+    if (a === null) throw new RseqError('rseq', 6, 'no rseq area for this thread');
+    const byOffset: Record<number, number> = { 0: a.cpuIdStart, 4: a.cpuId, 16: a.flags, 20: a.nodeId, 24: a.mmCid };
+    const value = byOffset[offset];
+    if (value === undefined) throw new RangeError(`no 32-bit field at offset ${offset}`);
+    return value;
+  }
+}

@@ -1,0 +1,100 @@
+/** open(): a SliceExtension for the calling thread, on the native or the simulated kernel. */
+import { PR_RSEQ_SLICE_EXTENSION_GET, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, SLICE_EXT_NSEC_MAX, SLICE_EXT_NSEC_MIN } from './abi';
+import { addonState } from './addon';
+import { errnoNumber, RseqError } from './errors';
+import { SliceExtension } from './extension';
+import { NativeBackend, nativeArea, nativePrctl } from './native_backend';
+import { SimulatedKernel } from './simulator';
+import { SimulatorBackend } from './simulator_backend';
+import { checkBoolean, checkChoice, checkInteger, checkNumber, checkOptionsObject } from './validate';
+
+export type BackendChoice = 'auto' | 'native' | 'simulator';
+const BACKENDS: readonly BackendChoice[] = ['auto', 'native', 'simulator'];
+const FAST_PATHS = ['auto', 'javascript', 'native-call'] as const;
+
+/** Options of the simulator backend. */
+export interface SimulatorOptions {
+  /** Seed of the interrupt generator: same seed, same outcomes (with a fixed sectionNsec). */
+  seed?: number;
+  /** Interrupts (each with a reschedule pending) per second of section time; 0 (default) never interrupts. */
+  interruptRateHz?: number;
+  /** The simulated kernel's extension length, 5000 to 50000 ns (default 5000). */
+  extensionNsec?: number;
+  /** Virtual length of every section in ns, instead of the measured one (makes runs repeatable). */
+  sectionNsec?: number;
+  /** Run on this kernel instead of a new one (its seed and extension length then apply). */
+  kernel?: SimulatedKernel;
+}
+
+export interface OpenOptions {
+  /** `'auto'` (default, or env RSEQ_SLICE_BACKEND): native when the kernel can grant, else the simulator. */
+  backend?: BackendChoice;
+  /** Enable the extension on open (default true). */
+  enable?: boolean;
+  /** `'auto'` (default): the JavaScript fast path where the runtime allows external buffers. */
+  fastPath?: (typeof FAST_PATHS)[number];
+  simulator?: SimulatorOptions;
+}
+
+function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): SliceExtension {
+  const { addon, error } = addonState();
+  if (!addon) throw new RseqError('dlopen', errnoNumber('ELIBACC') ?? 79, `the native addon did not load: ${error}`);
+  nativeArea(addon, enable);
+  const enabled = nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
+  if (enable && !enabled) nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
+  const backend = new NativeBackend(addon, fastPath !== 'native-call');
+  if (fastPath === 'javascript' && backend.area === null) {
+    throw new RseqError('napi_create_external_arraybuffer', errnoNumber('ENOTSUP') ?? 95, 'this runtime refuses external buffers; use fastPath: \'native-call\'');
+  }
+  if (!enable && !enabled && !backend.available()) {
+    throw new RseqError('rseq', errnoNumber('ENOTSUPP') ?? 524, 'the kernel did not mark this thread\'s area AVAILABLE');
+  }
+  return new SliceExtension(backend);
+}
+
+function openSimulator(enable: boolean, options: SimulatorOptions | undefined, fallbackReason?: string): SliceExtension {
+  checkOptionsObject('open options.simulator', options, ['seed', 'interruptRateHz', 'extensionNsec', 'sectionNsec', 'kernel']);
+  const o = options ?? {};
+  const rate = checkNumber('simulator.interruptRateHz', o.interruptRateHz, 0, 0, 1e9);
+  const sectionNsec = o.sectionNsec === undefined ? undefined : checkInteger('simulator.sectionNsec', o.sectionNsec, 0, 0, 1e12);
+  let kernel: SimulatedKernel;
+  if (o.kernel !== undefined) {
+    if (!(o.kernel instanceof SimulatedKernel)) throw new TypeError('simulator.kernel must be a SimulatedKernel');
+    if (o.seed !== undefined || o.extensionNsec !== undefined) {
+      throw new TypeError('simulator.seed and simulator.extensionNsec cannot be given with simulator.kernel: set them on the kernel');
+    }
+    kernel = o.kernel;
+  } else {
+    const seed = checkInteger('simulator.seed', o.seed, 1, 0, 0xffffffff);
+    const extensionNsec = checkInteger('simulator.extensionNsec', o.extensionNsec, SLICE_EXT_NSEC_MIN, SLICE_EXT_NSEC_MIN, SLICE_EXT_NSEC_MAX);
+    kernel = new SimulatedKernel({ seed, extensionNsec });
+  }
+  const thread = kernel.createThread();
+  thread.registerRseq({ length: 64, defaultOn: enable });
+  if (enable && !thread.enabled) thread.prctl(79, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
+  return new SliceExtension(new SimulatorBackend(kernel, thread, rate, sectionNsec), fallbackReason);
+}
+
+/**
+ * Opens the slice extension for the calling thread. `backend: 'native'` throws RseqError with
+ * the errno name of the call that failed; `'auto'` falls back to the simulator instead (the
+ * handle's `fallbackReason` says why).
+ */
+export function open(options?: OpenOptions): SliceExtension {
+  checkOptionsObject('open options', options, ['backend', 'enable', 'fastPath', 'simulator']);
+  const o = options ?? {};
+  const envBackend = process.env.RSEQ_SLICE_BACKEND;
+  const fallbackBackend = envBackend === undefined || envBackend === '' ? 'auto' : checkChoice('env RSEQ_SLICE_BACKEND', envBackend, BACKENDS, 'auto');
+  const backend = checkChoice('backend', o.backend, BACKENDS, fallbackBackend);
+  const enable = checkBoolean('enable', o.enable, true);
+  const fastPath = checkChoice('fastPath', o.fastPath, FAST_PATHS, 'auto');
+  if (o.simulator !== undefined && backend === 'native') throw new TypeError("simulator options need backend 'simulator' or 'auto'");
+  if (backend === 'simulator') return openSimulator(enable, o.simulator);
+  if (backend === 'native') return openNative(enable, fastPath);
+  try {
+    return openNative(enable, fastPath);
+  } catch (err) {
+    if (!(err instanceof RseqError)) throw err;
+    return openSimulator(enable, o.simulator, err.message);
+  }
+}

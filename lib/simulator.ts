@@ -1,0 +1,435 @@
+/**
+ * A pure-TypeScript model of the kernel side of the rseq time slice extension (Linux 7.0+, with
+ * the 7.0.10 legacy/optimized split), for running code where the kernel lacks the feature and for
+ * testing code deterministically against grants, revocations and timer expiry.
+ *
+ * It models the strictest kernel (rseq debug checks on): user space writing a kernel-owned byte
+ * terminates the simulated thread with SIGSEGV instead of passing silently. The rules, each with
+ * its test, are listed in the README ("Simulator fidelity").
+ */
+import {
+  ENOTSUPP,
+  OFFSET_CPU_ID,
+  OFFSET_CPU_ID_START,
+  OFFSET_FLAGS,
+  OFFSET_GRANTED,
+  OFFSET_MM_CID,
+  OFFSET_NODE_ID,
+  OFFSET_REQUEST,
+  OFFSET_SLICE_CTRL,
+  ORIG_RSEQ_SIZE,
+  PR_RSEQ_SLICE_EXTENSION,
+  PR_RSEQ_SLICE_EXTENSION_GET,
+  PR_RSEQ_SLICE_EXTENSION_SET,
+  PR_RSEQ_SLICE_EXT_ENABLE,
+  RSEQ_CPU_ID_UNINITIALIZED,
+  RSEQ_FLAG_SLICE_EXT_AVAILABLE,
+  RSEQ_FLAG_SLICE_EXT_ENABLED,
+  SLICE_EXT_NSEC_DEFAULT,
+  SLICE_EXT_NSEC_MAX,
+  SLICE_EXT_NSEC_MIN,
+} from './abi';
+import { errnoNumber, RseqError } from './errors';
+import { checkBoolean, checkInteger, checkOptionsObject } from './validate';
+
+/** Options of {@link SimulatedKernel}. */
+export interface SimulatedKernelOptions {
+  /** Built with `CONFIG_RSEQ_SLICE_EXTENSION` (default true). */
+  configured?: boolean;
+  /** Not disabled with `rseq_slice_ext=0` on the command line (default true). */
+  bootEnabled?: boolean;
+  /** debugfs `rseq/slice_ext_nsec`: 5000 (default) to 50000. */
+  extensionNsec?: number;
+  /** Seed of the generator that draws interrupts for the facade's simulator backend (default 1). */
+  seed?: number;
+  /** Number of CPUs threads are spread over (default 2). */
+  cpus?: number;
+}
+
+/** Options of {@link SimulatedThread.interrupt}: what the return from interrupt finds. */
+export interface InterruptOptions {
+  /** A reschedule is pending (default true: an interrupt without one changes nothing). */
+  needResched?: boolean;
+  /** Other exit work is pending: a signal, notify-resume… (default false). */
+  workPending?: boolean;
+}
+
+/** Options of {@link SimulatedThread.registerRseq}. */
+export interface RegisterOptions {
+  /** Registration length: 32 is legacy (no extension), 33+ aligned to 64 optimized (default 64). */
+  length?: number;
+  /** Register with `RSEQ_FLAG_SLICE_EXT_DEFAULT_ON` (default false). */
+  defaultOn?: boolean;
+}
+
+/** Per-thread event counters, named after debugfs `rseq/stats` where one exists. */
+export interface SimulatedCounters {
+  /** Extensions granted (sgrant). */
+  grants: number;
+  /** Grants revoked on an interrupt return: a second interrupt, pending work or expiry (srevok). */
+  revocations: number;
+  /** Grants whose timer expired (sexpir; each is also a revocation). */
+  expirations: number;
+  /** Grants ended by rseq_slice_yield (syield). */
+  yields: number;
+  /** Grants ended by another syscall (sabort). */
+  aborts: number;
+  /** Context switches of this thread. */
+  schedules: number;
+}
+
+type Registration = 'none' | 'legacy' | 'optimized';
+
+/** Thrown by every call on a thread the simulated kernel killed. */
+export class SimulatedSignal extends Error {
+  readonly signal: 'SIGSEGV';
+  constructor(readonly reason: string) {
+    super(`simulated thread killed by SIGSEGV: ${reason}`);
+    this.name = 'SimulatedSignal';
+    this.signal = 'SIGSEGV';
+  }
+}
+
+function fail(syscall: string, code: string, detail: string): never {
+  throw new RseqError(syscall, errnoNumber(code) ?? ENOTSUPP, detail);
+}
+
+function checkExtensionNsec(ns: number): void {
+  if (!Number.isInteger(ns) || ns < SLICE_EXT_NSEC_MIN || ns > SLICE_EXT_NSEC_MAX) {
+    fail('write(rseq/slice_ext_nsec)', 'ERANGE', `${ns} is outside ${SLICE_EXT_NSEC_MIN}..${SLICE_EXT_NSEC_MAX} ns`);
+  }
+}
+
+/** The simulated kernel: a virtual clock, the extension's global settings and its threads. */
+export class SimulatedKernel {
+  readonly configured: boolean;
+  readonly bootEnabled: boolean;
+  readonly seed: number;
+  readonly cpus: number;
+  /** What `getauxval(AT_RSEQ_FEATURE_SIZE)` / `AT_RSEQ_ALIGN` answer on a 7.x kernel. */
+  readonly featureSize = 33;
+  readonly alignment = 64;
+  private nsec: number;
+  private clock = 0;
+  private readonly threads: SimulatedThread[] = [];
+
+  constructor(options: SimulatedKernelOptions = {}) {
+    checkOptionsObject('SimulatedKernel options', options, ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus']);
+    this.configured = checkBoolean('configured', options.configured, true);
+    this.bootEnabled = checkBoolean('bootEnabled', options.bootEnabled, true);
+    this.seed = checkInteger('seed', options.seed, 1, 0, 0xffffffff);
+    this.cpus = checkInteger('cpus', options.cpus, 2, 1, 4096);
+    const nsec = checkInteger('extensionNsec', options.extensionNsec, SLICE_EXT_NSEC_DEFAULT, 0, Number.MAX_SAFE_INTEGER);
+    if (nsec < SLICE_EXT_NSEC_MIN || nsec > SLICE_EXT_NSEC_MAX) {
+      throw new RangeError(`extensionNsec must be an integer from ${SLICE_EXT_NSEC_MIN} to ${SLICE_EXT_NSEC_MAX} (ns); got ${nsec}`);
+    }
+    this.nsec = nsec;
+  }
+
+  /** Virtual time in nanoseconds. */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** The extension length, as debugfs `rseq/slice_ext_nsec` reads. */
+  get extensionNsec(): number {
+    return this.nsec;
+  }
+
+  /** Writes debugfs `rseq/slice_ext_nsec`: ERANGE outside 5000..50000. Applies to later grants. */
+  setExtensionNsec(ns: number): void {
+    checkExtensionNsec(ns);
+    this.nsec = ns;
+  }
+
+  /** Moves the virtual clock forward, firing the expiry timers that fall due, in time order. */
+  advance(ns: number): void {
+    if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0) {
+      throw new RangeError(`advance(ns): ns must be a finite number >= 0; got ${String(ns)}`);
+    }
+    const target = this.clock + ns;
+    for (;;) {
+      let next: SimulatedThread | undefined;
+      for (const t of this.threads) {
+        const expiry = t.grantExpiry;
+        if (expiry !== null && expiry <= target && (next === undefined || expiry < (next.grantExpiry as number))) next = t;
+      }
+      if (next === undefined) break;
+      this.clock = Math.max(this.clock, next.grantExpiry as number);
+      next.expire();
+    }
+    this.clock = target;
+  }
+
+  /** A new thread: not registered, extension disabled (as a new thread starts). */
+  createThread(): SimulatedThread {
+    const t = new SimulatedThread(this, this.threads.length % this.cpus, this.threads.length);
+    this.threads.push(t);
+    return t;
+  }
+
+  /** @internal a forked child's thread, which keeps its parent's state. */
+  adoptThread(t: SimulatedThread): void {
+    this.threads.push(t);
+  }
+}
+
+/**
+ * One simulated thread and its rseq area. `area` is the thread's `struct rseq` (32 bytes, real
+ * offsets) that user code reads and writes; the methods are the kernel entries that act on it.
+ */
+export class SimulatedThread {
+  /** The thread's `struct rseq`, laid out as the kernel's. */
+  readonly area = new Uint8Array(ORIG_RSEQ_SIZE);
+  readonly counters: SimulatedCounters = { grants: 0, revocations: 0, expirations: 0, yields: 0, aborts: 0, schedules: 0 };
+  private readonly view = new DataView(this.area.buffer);
+  private registration: Registration = 'none';
+  private registeredLength = 0;
+  private enabledState = false;
+  private expiry: number | null = null;
+  private killed: SimulatedSignal | null = null;
+  // What the kernel last wrote to the kernel-owned fields, to catch user space tampering.
+  private kernelFlags = 0;
+  private cpu: number;
+  private mmCid: number;
+
+  constructor(
+    readonly kernel: SimulatedKernel,
+    cpu: number,
+    mmCid: number,
+  ) {
+    this.cpu = cpu;
+    this.mmCid = mmCid;
+    this.view.setInt32(OFFSET_CPU_ID, RSEQ_CPU_ID_UNINITIALIZED, true);
+  }
+
+  /** `null`, or `'SIGSEGV'` once the kernel killed the thread. */
+  get terminated(): 'SIGSEGV' | null {
+    return this.killed ? this.killed.signal : null;
+  }
+
+  /** Why the thread was killed, or null. */
+  get terminationReason(): string | null {
+    return this.killed ? this.killed.reason : null;
+  }
+
+  /** `'none'`, `'legacy'` (32 bytes) or `'optimized'`. */
+  get registrationMode(): Registration {
+    return this.registration;
+  }
+
+  /** The kernel's own view of the enabled state (what prctl GET answers). */
+  get enabled(): boolean {
+    return this.enabledState;
+  }
+
+  /** Virtual time the active grant expires at, or null when no grant is active. */
+  get grantExpiry(): number | null {
+    return this.expiry;
+  }
+
+  /** rseq(area, length, flags, RSEQ_SIG). Returns 0 or throws RseqError. */
+  registerRseq(options: RegisterOptions = {}): number {
+    this.alive();
+    checkOptionsObject('registerRseq options', options, ['length', 'defaultOn']);
+    const length = checkInteger('length', options.length, 64, 0, 0xffffffff);
+    const defaultOn = checkBoolean('defaultOn', options.defaultOn, false);
+    this.syscallEntry();
+    if (defaultOn && !this.kernel.configured) fail('rseq', 'EINVAL', 'RSEQ_FLAG_SLICE_EXT_DEFAULT_ON is unknown to a kernel built without the extension');
+    if (this.registration !== 'none') {
+      if (length !== this.registeredLength) fail('rseq', 'EINVAL', 'this thread already registered an rseq area');
+      fail('rseq', 'EBUSY', 'this area is already registered');
+    }
+    if (length < ORIG_RSEQ_SIZE) fail('rseq', 'EINVAL', `length ${length} is shorter than ${ORIG_RSEQ_SIZE}`);
+    if (length !== ORIG_RSEQ_SIZE && (length < this.kernel.featureSize || length % this.kernel.alignment !== 0)) {
+      fail('rseq', 'EINVAL', `a length other than ${ORIG_RSEQ_SIZE} must be >= ${this.kernel.featureSize} and a multiple of ${this.kernel.alignment}`);
+    }
+    this.registration = length === ORIG_RSEQ_SIZE ? 'legacy' : 'optimized';
+    this.registeredLength = length;
+    this.writeIds();
+    if (this.registration === 'optimized') {
+      const available = this.kernel.configured && this.kernel.bootEnabled;
+      this.enabledState = available && defaultOn;
+      this.kernelFlags = (available ? RSEQ_FLAG_SLICE_EXT_AVAILABLE : 0) | (this.enabledState ? RSEQ_FLAG_SLICE_EXT_ENABLED : 0);
+      this.view.setUint32(OFFSET_FLAGS, this.kernelFlags, true);
+      this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
+    }
+    return 0;
+  }
+
+  /** rseq(area, length, RSEQ_FLAG_UNREGISTER, RSEQ_SIG): drops the registration and the extension state. */
+  unregisterRseq(): number {
+    this.alive();
+    this.syscallEntry();
+    if (this.registration === 'none') fail('rseq', 'EINVAL', 'no rseq area is registered');
+    this.registration = 'none';
+    this.registeredLength = 0;
+    this.enabledState = false;
+    this.kernelFlags = 0;
+    this.view.setUint32(OFFSET_CPU_ID_START, 0, true);
+    this.view.setInt32(OFFSET_CPU_ID, RSEQ_CPU_ID_UNINITIALIZED, true);
+    this.view.setUint32(OFFSET_NODE_ID, 0, true);
+    this.view.setUint32(OFFSET_MM_CID, 0, true);
+    return 0;
+  }
+
+  /**
+   * prctl(option, arg2, arg3, arg4, arg5), for option PR_RSEQ_SLICE_EXTENSION (79); any other
+   * option answers EINVAL here. Returns the kernel's value or throws RseqError.
+   */
+  prctl(option: number, arg2 = 0, arg3 = 0, arg4 = 0, arg5 = 0): number {
+    this.alive();
+    const args = [option, arg2, arg3, arg4, arg5];
+    args.forEach((a, i) => checkInteger(i === 0 ? 'option' : `arg${i + 1}`, a, 0, 0, Number.MAX_SAFE_INTEGER));
+    this.syscallEntry();
+    const name = arg2 === PR_RSEQ_SLICE_EXTENSION_GET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)' : arg2 === PR_RSEQ_SLICE_EXTENSION_SET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)' : 'prctl(PR_RSEQ_SLICE_EXTENSION)';
+    if (option !== PR_RSEQ_SLICE_EXTENSION) fail('prctl', 'EINVAL', `option ${option} is not modelled (only PR_RSEQ_SLICE_EXTENSION = 79)`);
+    if (!this.kernel.configured) fail(name, 'ENOTSUPP', 'kernel built without CONFIG_RSEQ_SLICE_EXTENSION');
+    if (arg4 !== 0 || arg5 !== 0) fail(name, 'EINVAL', 'arg4 and arg5 must be 0');
+    if (arg2 === PR_RSEQ_SLICE_EXTENSION_GET) {
+      if (arg3 !== 0) fail(name, 'EINVAL', 'arg3 must be 0 for GET');
+      return this.enabledState ? PR_RSEQ_SLICE_EXT_ENABLE : 0;
+    }
+    if (arg2 !== PR_RSEQ_SLICE_EXTENSION_SET) fail(name, 'EINVAL', `unknown operation ${arg2}`);
+    if ((arg3 & ~PR_RSEQ_SLICE_EXT_ENABLE) !== 0) fail(name, 'EINVAL', 'arg3 must be 0 or PR_RSEQ_SLICE_EXT_ENABLE');
+    if (!this.kernel.bootEnabled) fail(name, 'ENOTSUPP', 'disabled at boot (rseq_slice_ext=0)');
+    if (this.registration === 'none') fail(name, 'ENXIO', 'no rseq area registered');
+    if (this.registration === 'legacy') fail(name, 'ENOTSUPP', 'legacy (32-byte) rseq registration');
+    const enable = arg3 === PR_RSEQ_SLICE_EXT_ENABLE;
+    if (enable === this.enabledState) return 0;
+    this.checkFlags();
+    this.enabledState = enable;
+    this.kernelFlags = RSEQ_FLAG_SLICE_EXT_AVAILABLE | (enable ? RSEQ_FLAG_SLICE_EXT_ENABLED : 0);
+    this.view.setUint32(OFFSET_FLAGS, this.kernelFlags, true);
+    return 0;
+  }
+
+  /**
+   * A return to user space from an interrupt. With a reschedule pending: grants an extension when
+   * the thread enabled it and set `request`; revokes an active grant (a second interrupt) or when
+   * other work is pending; otherwise schedules the thread out and back.
+   */
+  interrupt(options: InterruptOptions = {}): void {
+    this.alive();
+    checkOptionsObject('interrupt options', options, ['needResched', 'workPending']);
+    const needResched = checkBoolean('needResched', options.needResched, true);
+    const workPending = checkBoolean('workPending', options.workPending, false);
+    this.checkUser();
+    if (!needResched && !workPending) return;
+    if (this.expiry !== null) {
+      this.revoke();
+      return;
+    }
+    if (!needResched) return; // other work runs and returns to user space; no switch
+    if (this.registration === 'optimized' && this.enabledState && !workPending && this.area[OFFSET_REQUEST] !== 0) {
+      this.area[OFFSET_REQUEST] = 0;
+      this.area[OFFSET_GRANTED] = 1;
+      this.expiry = this.kernel.now + this.kernel.extensionNsec;
+      this.counters.grants++;
+      return;
+    }
+    this.schedule();
+  }
+
+  /** Any syscall other than rseq_slice_yield: ends an active grant (counted as an abort) and schedules. */
+  syscall(name = 'getpid'): number {
+    this.alive();
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`syscall(name): name must be a non-empty string; got ${String(name)}`);
+    this.syscallEntry();
+    return 0;
+  }
+
+  /** rseq_slice_yield(): 1 when it ended an active grant, 0 otherwise. */
+  sliceYield(): 0 | 1 {
+    this.alive();
+    return this.syscallEntry(true) ? 1 : 0;
+  }
+
+  /** fork(): a child thread (in this kernel) with the same area contents and extension state. */
+  fork(): SimulatedThread {
+    this.alive();
+    this.syscallEntry();
+    const child = new SimulatedThread(this.kernel, this.cpu, this.mmCid);
+    child.area.set(this.area);
+    child.registration = this.registration;
+    child.registeredLength = this.registeredLength;
+    child.enabledState = this.enabledState;
+    child.kernelFlags = this.kernelFlags;
+    this.kernel.adoptThread(child);
+    return child;
+  }
+
+  /** @internal the expiry timer fired while the grant was held: revoke on the interrupt return. */
+  expire(): void {
+    this.counters.expirations++;
+    this.revoke();
+  }
+
+  private revoke(): void {
+    this.counters.revocations++;
+    this.expiry = null;
+    this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
+    this.schedule();
+  }
+
+  // Syscall entry: with a grant outstanding, the (debug) consistency check, then the grant ends
+  // as a yield or an abort and the deferred reschedule happens. Returns whether a grant ended.
+  private syscallEntry(isYield = false): boolean {
+    this.checkUser();
+    if (this.expiry === null) return false;
+    if (this.view.getUint32(OFFSET_SLICE_CTRL, true) !== 1 << 8) {
+      this.kill('slice_ctrl changed by user space while a grant was outstanding (expected granted=1, request=0, reserved=0)');
+    }
+    this.expiry = null;
+    if (isYield) this.counters.yields++;
+    else this.counters.aborts++;
+    this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
+    this.schedule();
+    return true;
+  }
+
+  // A context switch: the kernel rewrites the ids and, on an optimized registration, clears slice_ctrl.
+  private schedule(): void {
+    this.counters.schedules++;
+    if (this.registration === 'none') return;
+    this.writeIds();
+    if (this.registration === 'optimized') this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
+  }
+
+  private writeIds(): void {
+    this.view.setUint32(OFFSET_CPU_ID_START, this.cpu, true);
+    this.view.setInt32(OFFSET_CPU_ID, this.cpu, true);
+    this.view.setUint32(OFFSET_NODE_ID, 0, true);
+    this.view.setUint32(OFFSET_MM_CID, this.mmCid, true);
+  }
+
+  // The strict (rseq_debug) checks on each kernel entry of an optimized registration.
+  private checkUser(): void {
+    if (this.registration !== 'optimized') return;
+    if (
+      this.view.getUint32(OFFSET_CPU_ID_START, true) !== this.cpu ||
+      this.view.getInt32(OFFSET_CPU_ID, true) !== this.cpu ||
+      this.view.getUint32(OFFSET_NODE_ID, true) !== 0 ||
+      this.view.getUint32(OFFSET_MM_CID, true) !== this.mmCid
+    ) {
+      this.kill('user space wrote a kernel-owned id field (cpu_id_start, cpu_id, node_id or mm_cid)');
+    }
+    this.checkFlags();
+    if (this.expiry === null && this.area[OFFSET_GRANTED] !== 0) this.kill('user space set slice_ctrl.granted');
+    if (this.area[OFFSET_SLICE_CTRL + 2] !== 0 || this.area[OFFSET_SLICE_CTRL + 3] !== 0) this.kill('user space wrote the reserved slice_ctrl bytes');
+  }
+
+  private checkFlags(): void {
+    if (this.view.getUint32(OFFSET_FLAGS, true) !== this.kernelFlags) this.kill('user space changed rseq flags');
+  }
+
+  private kill(reason: string): never {
+    this.killed = new SimulatedSignal(reason);
+    this.expiry = null;
+    throw this.killed;
+  }
+
+  private alive(): void {
+    if (this.killed) throw this.killed;
+  }
+}

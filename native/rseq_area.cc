@@ -1,0 +1,143 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "rseq_area.h"
+
+#include <dlfcn.h>
+#include <sys/auxv.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "slice_syscalls.h"
+
+namespace rseq_slice {
+
+namespace {
+
+char* ThreadPointer() {
+#if defined(__x86_64__)
+  char* tp;
+  __asm__("mov %%fs:0, %0" : "=r"(tp));
+  return tp;
+#else
+  return static_cast<char*>(__builtin_thread_pointer());
+#endif
+}
+
+Environment ReadEnvironment() {
+  Environment env{};
+  void* offset = dlsym(RTLD_DEFAULT, "__rseq_offset");
+  void* size = dlsym(RTLD_DEFAULT, "__rseq_size");
+  void* flags = dlsym(RTLD_DEFAULT, "__rseq_flags");
+  env.libcSymbols = offset != nullptr && size != nullptr;
+  if (env.libcSymbols) {
+    env.libcRseqOffset = *static_cast<const ptrdiff_t*>(offset);
+    env.libcRseqSize = *static_cast<const unsigned int*>(size);
+    env.libcRseqFlags = flags ? *static_cast<const unsigned int*>(flags) : 0;
+  }
+  env.auxFeatureSize = getauxval(kAtRseqFeatureSize);
+  env.auxAlign = getauxval(kAtRseqAlign);
+  return env;
+}
+
+// Kernels without AT_RSEQ_FEATURE_SIZE only know the original 20 bytes.
+uint32_t KernelFeatureSize(const Environment& env) {
+  return env.auxFeatureSize ? static_cast<uint32_t>(env.auxFeatureSize) : kRseqOriginalFeatureSize;
+}
+
+// The addon's own area. Its destructor runs at thread exit (worker termination included), before
+// the memory could be reused, so the kernel never writes into a freed area.
+struct OwnArea {
+  Rseq* area = nullptr;
+  uint32_t length = 0;
+  ~OwnArea() {
+    if (area == nullptr) return;
+    // If unregistering fails the kernel may still write here: leak the bytes rather than free.
+    if (RseqUnregister(area, length) == 0) std::free(area);
+    area = nullptr;
+  }
+};
+
+thread_local OwnArea ownArea;
+thread_local AreaState state;
+thread_local bool resolved = false;
+
+void RegisterOwn(const Environment& env, bool defaultOn) {
+  uint32_t feature = KernelFeatureSize(env);
+  uint32_t align = std::max<uint32_t>(32, static_cast<uint32_t>(env.auxAlign));
+  // A longer-than-32-byte registration is what kernels with the extension call optimized; on
+  // older kernels (feature size <= 32) the original 32 bytes are what they accept.
+  uint32_t length = feature <= kOrigRseqSize ? kOrigRseqSize : (feature + align - 1) / align * align;
+  void* mem = std::aligned_alloc(align, length);
+  if (mem == nullptr) {
+    state.error = ENOMEM;
+    return;
+  }
+  std::memset(mem, 0, length);
+  Rseq* area = static_cast<Rseq*>(mem);
+  area->cpu_id = static_cast<uint32_t>(kCpuIdUninitialized);
+
+  long rc = -EINVAL;
+  if (defaultOn) {
+    rc = RseqRegister(area, length, kRseqFlagSliceExtDefaultOn);
+    if (rc == 0) state.defaultOn = true;
+  }
+  // Kernels that do not know the default-on flag answer EINVAL: register without it.
+  if (!defaultOn || rc == -EINVAL) rc = RseqRegister(area, length, 0);
+  if (rc != 0) {
+    std::free(mem);
+    state.error = static_cast<int>(-rc);
+    state.defaultOn = false;
+    return;
+  }
+  ownArea.area = area;
+  ownArea.length = length;
+  state.area = area;
+  state.owner = AreaOwner::kAddon;
+  state.length = length;
+  state.featureSize = feature;
+}
+
+}  // namespace
+
+const Environment& GetEnvironment() {
+  static const Environment env = ReadEnvironment();
+  return env;
+}
+
+const AreaState& CurrentAreaState() { return state; }
+
+const AreaState& ThreadArea(bool defaultOn) {
+  if (resolved) return state;
+  resolved = true;
+  const Environment& env = GetEnvironment();
+  if (env.libcSymbols && env.libcRseqSize > 0) {
+    Rseq* area = reinterpret_cast<Rseq*>(ThreadPointer() + env.libcRseqOffset);
+    // libc registers per thread; when the kernel refused this thread's registration, fall
+    // through and try our own, which reports the real errno (ENOSYS, EPERM from seccomp…).
+    if (static_cast<int32_t>(area->cpu_id) == kCpuIdRegistrationFailed) {
+      RegisterOwn(env, defaultOn);
+      return state;
+    }
+    state.area = area;
+    state.owner = AreaOwner::kLibc;
+    uint32_t size = env.libcRseqSize;
+    // glibc 2.35-2.40 register 32 bytes and report 32 or 20; from 2.41 __rseq_size is the
+    // feature size they registered for.
+    if (size == kRseqOriginalFeatureSize || size == kOrigRseqSize) {
+      state.length = kOrigRseqSize;
+      state.featureSize = std::min(KernelFeatureSize(env), kOrigRseqSize);
+    } else {
+      state.length = size;
+      state.featureSize = size;
+    }
+    return state;
+  }
+  RegisterOwn(env, defaultOn);
+  return state;
+}
+
+}  // namespace rseq_slice
