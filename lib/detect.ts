@@ -6,12 +6,12 @@ import * as fs from 'node:fs';
 import {
   ORIG_RSEQ_SIZE,
   PR_RSEQ_SLICE_EXTENSION_GET,
-  PR_RSEQ_SLICE_EXTENSION_SET,
   PR_RSEQ_SLICE_EXT_ENABLE,
   RSEQ_FLAG_SLICE_EXT_AVAILABLE,
   RSEQ_FLAG_SLICE_EXT_ENABLED,
 } from './abi';
 import { addonState, type NativeAddon } from './addon';
+import { probeEnable } from './native_backend';
 import { errnoName } from './errors';
 import { platformInfo, type PlatformInfo } from './platform';
 
@@ -147,14 +147,14 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
     out.reason = `no rseq area is registered for this thread: ${rseq.reason ?? 'unknown reason'}`;
     return;
   }
-  if (out.enabled || out.flags.available) {
+  if (out.enabled) {
     out.available = true;
     return;
   }
-  // No AVAILABLE bit: ask the kernel directly (and put the state back) to learn its errno.
-  const set = addon.prctl(PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, 0, 0);
+  // The AVAILABLE bit alone is not proof (7.0 before the legacy fix set it even when disabled at
+  // boot): ask the kernel, and put the state back.
+  const set = probeEnable(addon);
   if (set >= 0) {
-    addon.prctl(PR_RSEQ_SLICE_EXTENSION_SET, 0, 0, 0);
     out.available = true;
     return;
   }

@@ -48,19 +48,20 @@ export class SliceExtension {
   readonly fastPath: 'javascript' | 'native-call';
   /** Why `open()` fell back to the simulator, when it did. */
   readonly fallbackReason: string | undefined;
-  private readonly impl: SliceBackend;
-  private readonly area: Uint8Array | null;
-  private readonly timed: boolean;
-  private readonly owner = threadId;
-  private depth = 0;
-  private readonly counts: SliceStats = { sections: 0, clean: 0, yielded: 0, raced: 0, revoked: 0 };
+  // ES private fields: the area view must stay unreachable from user code, even at run time.
+  readonly #impl: SliceBackend;
+  readonly #area: Uint8Array | null;
+  readonly #timed: boolean;
+  readonly #owner = threadId;
+  #depth = 0;
+  readonly #counts: SliceStats = { sections: 0, clean: 0, yielded: 0, raced: 0, revoked: 0 };
 
   /** @internal use open(). */
   constructor(impl: SliceBackend, fallbackReason?: string) {
-    this.impl = impl;
+    this.#impl = impl;
     this.backend = impl.kind;
-    this.area = impl.area;
-    this.timed = impl.timed;
+    this.#area = impl.area;
+    this.#timed = impl.timed;
     this.fastPath = impl.area ? 'javascript' : 'native-call';
     this.fallbackReason = fallbackReason;
   }
@@ -68,7 +69,7 @@ export class SliceExtension {
   /** Whether the kernel has the extension enabled for this thread (prctl GET). */
   get enabled(): boolean {
     this.checkThread();
-    return this.impl.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
+    return this.#impl.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
   }
 
   /** Turns the extension on for this thread (prctl SET). Idempotent. Throws RseqError. */
@@ -83,19 +84,19 @@ export class SliceExtension {
 
   private set(on: boolean): void {
     this.checkThread();
-    if (this.depth !== 0) {
+    if (this.#depth !== 0) {
       throw new Error(`${on ? 'enable' : 'disable'}() inside a critical section: call it outside enter()/exit() (its syscall would end any grant)`);
     }
-    this.impl.prctl(PR_RSEQ_SLICE_EXTENSION_SET, on ? PR_RSEQ_SLICE_EXT_ENABLE : 0);
+    this.#impl.prctl(PR_RSEQ_SLICE_EXTENSION_SET, on ? PR_RSEQ_SLICE_EXT_ENABLE : 0);
   }
 
   /** Starts a critical section: asks the kernel not to preempt this thread. Nests. */
   enter(): void {
-    if (this.depth++ !== 0) return;
-    if (this.timed) this.impl.sectionStart();
-    const area = this.area;
+    if (this.#depth++ !== 0) return;
+    if (this.#timed) this.#impl.sectionStart();
+    const area = this.#area;
     if (area !== null) area[OFFSET_REQUEST] = 1;
-    else this.impl.nativeEnter();
+    else this.#impl.nativeEnter();
   }
 
   /**
@@ -103,25 +104,25 @@ export class SliceExtension {
    * outcome; an inner exit() of a nested section returns 'clean' and changes nothing.
    */
   exit(): Outcome {
-    if (this.depth === 0) throw new Error('exit() without a matching enter()');
-    if (--this.depth !== 0) return 'clean';
-    if (this.timed) this.impl.sectionEnd();
+    if (this.#depth === 0) throw new Error('exit() without a matching enter()');
+    if (--this.#depth !== 0) return 'clean';
+    if (this.#timed) this.#impl.sectionEnd();
     let outcome: Outcome;
-    const area = this.area;
+    const area = this.#area;
     if (area !== null) {
       // Clear request first, then read granted: a grant landing between the two is still seen.
       const requested = area[OFFSET_REQUEST];
       area[OFFSET_REQUEST] = 0;
       if (area[OFFSET_GRANTED] !== 0) {
-        this.impl.beforeYield();
-        outcome = this.impl.sliceYield() === 1 ? 'yielded' : 'raced';
+        this.#impl.beforeYield();
+        outcome = this.#impl.sliceYield() === 1 ? 'yielded' : 'raced';
       } else {
         outcome = requested !== 0 ? 'clean' : 'revoked';
       }
     } else {
-      outcome = this.impl.nativeExit();
+      outcome = this.#impl.nativeExit();
     }
-    const c = this.counts;
+    const c = this.#counts;
     c.sections++;
     if (outcome === 'clean') c.clean++;
     else if (outcome === 'yielded') c.yielded++;
@@ -152,40 +153,40 @@ export class SliceExtension {
   /** rseq_slice_yield(): true when it ended an active grant. Throws RseqError (ENOSYS…). */
   yield(): boolean {
     this.checkThread();
-    return this.impl.sliceYield() === 1;
+    return this.#impl.sliceYield() === 1;
   }
 
   /** Section counts so far (a copy). */
   get stats(): SliceStats {
-    return { ...this.counts };
+    return { ...this.#counts };
   }
 
   /** Current nesting depth (0 outside a section). */
   get depthLevel(): number {
-    return this.depth;
+    return this.#depth;
   }
 
   /** The CPU this thread runs on, read from the rseq area (`cpu_id`). */
   cpu(): number {
-    return this.impl.readField(OFFSET_CPU_ID);
+    return this.#impl.readField(OFFSET_CPU_ID);
   }
 
   /** The NUMA node of that CPU (`node_id`). */
   numaNode(): number {
-    return this.impl.readField(OFFSET_NODE_ID);
+    return this.#impl.readField(OFFSET_NODE_ID);
   }
 
   /** The memory-map concurrency id (`mm_cid`): a small dense per-process CPU index. */
   concurrencyId(): number {
-    return this.impl.readField(OFFSET_MM_CID);
+    return this.#impl.readField(OFFSET_MM_CID);
   }
 
   /** The area's `flags` bits ENABLED/AVAILABLE as the kernel wrote them. */
   flagsEnabled(): boolean {
-    return (this.impl.readField(OFFSET_FLAGS) & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0;
+    return (this.#impl.readField(OFFSET_FLAGS) & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0;
   }
 
   private checkThread(): void {
-    if (threadId !== this.owner) throw new Error('this SliceExtension belongs to another thread');
+    if (threadId !== this.#owner) throw new Error('this SliceExtension belongs to another thread');
   }
 }

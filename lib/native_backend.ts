@@ -3,7 +3,6 @@ import {
   OUTCOMES,
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXTENSION_SET,
-  RSEQ_FLAG_SLICE_EXT_AVAILABLE,
   type Outcome,
 } from './abi';
 import type { NativeAddon, NativeAreaInfo } from './addon';
@@ -28,6 +27,16 @@ export function nativeYield(addon: NativeAddon): number {
   return rc;
 }
 
+/**
+ * Whether prctl SET ENABLE succeeds for this thread (0) or its -errno; the extension is put back
+ * to disabled afterwards. Only meaningful while it is disabled.
+ */
+export function probeEnable(addon: NativeAddon): number {
+  const rc = addon.prctl(PR_RSEQ_SLICE_EXTENSION_SET, 1, 0, 0);
+  if (rc >= 0) addon.prctl(PR_RSEQ_SLICE_EXTENSION_SET, 0, 0, 0);
+  return rc;
+}
+
 /** The thread's area, registered when needed; throws RseqError when there is none. */
 export function nativeArea(addon: NativeAddon, defaultOn: boolean): NativeAreaInfo {
   const info = addon.areaInfo(defaultOn);
@@ -48,11 +57,6 @@ export class NativeBackend implements SliceBackend {
     const view = useView ? addon.areaView() : 1;
     this.area = typeof view === 'number' ? null : new Uint8Array(view);
     this.fields = typeof view === 'number' ? null : new Int32Array(view);
-  }
-
-  /** Whether the kernel set the AVAILABLE bit in this thread's area. */
-  available(): boolean {
-    return (this.readField(16) & RSEQ_FLAG_SLICE_EXT_AVAILABLE) !== 0;
   }
 
   sectionStart(): void {}

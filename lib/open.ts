@@ -3,7 +3,7 @@ import { PR_RSEQ_SLICE_EXTENSION_GET, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE
 import { addonState } from './addon';
 import { errnoNumber, RseqError } from './errors';
 import { SliceExtension } from './extension';
-import { NativeBackend, nativeArea, nativePrctl } from './native_backend';
+import { NativeBackend, nativeArea, nativePrctl, probeEnable } from './native_backend';
 import { SimulatedKernel } from './simulator';
 import { SimulatorBackend } from './simulator_backend';
 import { checkBoolean, checkChoice, checkInteger, checkNumber, checkOptionsObject } from './validate';
@@ -46,8 +46,10 @@ function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): Sli
   if (fastPath === 'javascript' && backend.area === null) {
     throw new RseqError('napi_create_external_arraybuffer', errnoNumber('ENOTSUP') ?? 95, 'this runtime refuses external buffers; use fastPath: \'native-call\'');
   }
-  if (!enable && !enabled && !backend.available()) {
-    throw new RseqError('rseq', errnoNumber('ENOTSUPP') ?? 524, 'the kernel did not mark this thread\'s area AVAILABLE');
+  if (!enable && !enabled) {
+    // Not enabling now, but the handle must be able to: check that the kernel would allow it.
+    const rc = probeEnable(addon);
+    if (rc < 0) throw new RseqError('prctl(PR_RSEQ_SLICE_EXTENSION_SET)', -rc);
   }
   return new SliceExtension(backend);
 }

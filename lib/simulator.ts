@@ -187,6 +187,8 @@ export class SimulatedThread {
   private registeredLength = 0;
   private enabledState = false;
   private expiry: number | null = null;
+  // The syscall-entry work a grant arms; it stays armed after a revocation until the next syscall.
+  private sliceWork = false;
   private killed: SimulatedSignal | null = null;
   // What the kernel last wrote to the kernel-owned fields, to catch user space tampering.
   private kernelFlags = 0;
@@ -241,8 +243,10 @@ export class SimulatedThread {
       fail('rseq', 'EBUSY', 'this area is already registered');
     }
     if (length < ORIG_RSEQ_SIZE) fail('rseq', 'EINVAL', `length ${length} is shorter than ${ORIG_RSEQ_SIZE}`);
-    if (length !== ORIG_RSEQ_SIZE && (length < this.kernel.featureSize || length % this.kernel.alignment !== 0)) {
-      fail('rseq', 'EINVAL', `a length other than ${ORIG_RSEQ_SIZE} must be >= ${this.kernel.featureSize} and a multiple of ${this.kernel.alignment}`);
+    // A longer registration must cover the feature size (its address must also be aligned to
+    // AT_RSEQ_ALIGN, which the simulated area always is).
+    if (length !== ORIG_RSEQ_SIZE && length < this.kernel.featureSize) {
+      fail('rseq', 'EINVAL', `a length other than ${ORIG_RSEQ_SIZE} must be at least the feature size ${this.kernel.featureSize}`);
     }
     this.registration = length === ORIG_RSEQ_SIZE ? 'legacy' : 'optimized';
     this.registeredLength = length;
@@ -262,10 +266,14 @@ export class SimulatedThread {
     this.alive();
     this.syscallEntry();
     if (this.registration === 'none') fail('rseq', 'EINVAL', 'no rseq area is registered');
+    // rseq_reset(): all kernel-side state goes (grant and enabled included); the user-space
+    // flags and slice_ctrl bytes are left as they were.
     this.registration = 'none';
     this.registeredLength = 0;
     this.enabledState = false;
-    this.kernelFlags = 0;
+    this.expiry = null;
+    this.sliceWork = false;
+    this.kernelFlags = this.view.getUint32(OFFSET_FLAGS, true);
     this.view.setUint32(OFFSET_CPU_ID_START, 0, true);
     this.view.setInt32(OFFSET_CPU_ID, RSEQ_CPU_ID_UNINITIALIZED, true);
     this.view.setUint32(OFFSET_NODE_ID, 0, true);
@@ -284,8 +292,10 @@ export class SimulatedThread {
     this.syscallEntry();
     const name = arg2 === PR_RSEQ_SLICE_EXTENSION_GET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)' : arg2 === PR_RSEQ_SLICE_EXTENSION_SET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)' : 'prctl(PR_RSEQ_SLICE_EXTENSION)';
     if (option !== PR_RSEQ_SLICE_EXTENSION) fail('prctl', 'EINVAL', `option ${option} is not modelled (only PR_RSEQ_SLICE_EXTENSION = 79)`);
-    if (!this.kernel.configured) fail(name, 'ENOTSUPP', 'kernel built without CONFIG_RSEQ_SLICE_EXTENSION');
+    // kernel/sys.c checks arg4/arg5 before dispatching; a kernel built without the feature then
+    // answers ENOTSUPP to every operation.
     if (arg4 !== 0 || arg5 !== 0) fail(name, 'EINVAL', 'arg4 and arg5 must be 0');
+    if (!this.kernel.configured) fail(name, 'ENOTSUPP', 'kernel built without CONFIG_RSEQ_SLICE_EXTENSION');
     if (arg2 === PR_RSEQ_SLICE_EXTENSION_GET) {
       if (arg3 !== 0) fail(name, 'EINVAL', 'arg3 must be 0 for GET');
       return this.enabledState ? PR_RSEQ_SLICE_EXT_ENABLE : 0;
@@ -325,10 +335,11 @@ export class SimulatedThread {
       this.area[OFFSET_REQUEST] = 0;
       this.area[OFFSET_GRANTED] = 1;
       this.expiry = this.kernel.now + this.kernel.extensionNsec;
+      this.sliceWork = true;
       this.counters.grants++;
       return;
     }
-    this.schedule();
+    this.schedule(true);
   }
 
   /** Any syscall other than rseq_slice_yield: ends an active grant (counted as an abort) and schedules. */
@@ -355,6 +366,7 @@ export class SimulatedThread {
     child.registeredLength = this.registeredLength;
     child.enabledState = this.enabledState;
     child.kernelFlags = this.kernelFlags;
+    child.sliceWork = false;
     this.kernel.adoptThread(child);
     return child;
   }
@@ -369,29 +381,39 @@ export class SimulatedThread {
     this.counters.revocations++;
     this.expiry = null;
     this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
-    this.schedule();
+    this.schedule(true);
   }
 
-  // Syscall entry: with a grant outstanding, the (debug) consistency check, then the grant ends
-  // as a yield or an abort and the deferred reschedule happens. Returns whether a grant ended.
+  // Syscall entry. After a grant was issued (even if since revoked) the debug kernel checks that
+  // slice_ctrl is exactly its own view: granted=1 request=0 while the grant lives, all zero once
+  // it was revoked (so a new request=1 here is fatal). A live grant then ends as a yield or an
+  // abort and the deferred reschedule happens. Returns whether a grant ended.
   private syscallEntry(isYield = false): boolean {
     this.checkUser();
-    if (this.expiry === null) return false;
-    if (this.view.getUint32(OFFSET_SLICE_CTRL, true) !== 1 << 8) {
-      this.kill('slice_ctrl changed by user space while a grant was outstanding (expected granted=1, request=0, reserved=0)');
+    if (!this.sliceWork) return false;
+    this.sliceWork = false;
+    const expected = this.expiry !== null ? 1 << 8 : 0;
+    if (this.view.getUint32(OFFSET_SLICE_CTRL, true) !== expected) {
+      this.kill(
+        this.expiry !== null
+          ? 'slice_ctrl changed by user space while a grant was outstanding (expected granted=1, request=0, reserved=0)'
+          : 'slice_ctrl not clear at the first syscall after a revoked grant (request set again before any syscall)',
+      );
     }
+    if (this.expiry === null) return false;
     this.expiry = null;
     if (isYield) this.counters.yields++;
     else this.counters.aborts++;
     this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
-    this.schedule();
+    this.schedule(false);
     return true;
   }
 
-  // A context switch: the kernel rewrites the ids and, on an optimized registration, clears slice_ctrl.
-  private schedule(): void {
+  // A context switch. Preempted from user space (fromIrq), an optimized registration gets its ids
+  // rewritten and slice_ctrl cleared; a switch inside a syscall with unchanged ids leaves both.
+  private schedule(fromIrq: boolean): void {
     this.counters.schedules++;
-    if (this.registration === 'none') return;
+    if (this.registration === 'none' || !fromIrq) return;
     this.writeIds();
     if (this.registration === 'optimized') this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
   }
@@ -426,6 +448,7 @@ export class SimulatedThread {
   private kill(reason: string): never {
     this.killed = new SimulatedSignal(reason);
     this.expiry = null;
+    this.sliceWork = false;
     throw this.killed;
   }
 

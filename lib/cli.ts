@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * The `rseq-slice` command: feature detection for operators and CI.
+ *   rseq-slice detect [--json] [--require]
+ */
+import { parseArgs } from 'node:util';
+import { detect, type Detection } from './detect';
+
+const USAGE = `Usage: rseq-slice detect [--json] [--require]
+       rseq-slice --help | --version
+
+Reports whether this kernel can grant rseq time slice extensions to this process.
+
+Options:
+  --json      print detect()'s result as JSON
+  --require   exit 1 (with the reason) unless the kernel can grant extensions
+  -h, --help  show this help
+  -v, --version  print the package version
+
+Exit status: 0 success, 1 --require not met, 2 bad usage.`;
+
+function version(): string {
+  return (require('../package.json') as { version: string }).version;
+}
+
+function yesNo(v: boolean): string {
+  return v ? 'yes' : 'no';
+}
+
+/** The human report: what works, what does not and why, what to do. */
+export function formatReport(d: Detection): string {
+  const lines: string[] = [];
+  const p = d.platform;
+  lines.push(`rseq-slice ${version()}`);
+  lines.push(`platform        ${p.os} ${p.arch}, kernel ${p.kernel}, ${p.libc}`);
+  lines.push(`native addon    ${d.addon.loaded ? `loaded${d.addon.btrl ? ' (x86-64 btrl fast path)' : ''}` : `not loaded: ${d.addon.error}`}`);
+  const r = d.rseq;
+  if (r.registered) {
+    lines.push(
+      `rseq area       registered by ${r.owner}, ${r.length} bytes (${r.mode}), feature size ${r.featureSize}` +
+        (r.kernelFeatureSize !== null ? `; kernel feature size ${r.kernelFeatureSize}, alignment ${r.kernelAlignment}` : ''),
+    );
+  } else {
+    lines.push(`rseq area       none: ${r.reason ?? 'unknown reason'}`);
+  }
+  const s = d.sliceExtension;
+  lines.push(`slice extension ${s.available ? 'AVAILABLE' : 'NOT AVAILABLE'}${s.errno ? ` (${s.errno})` : ''}`);
+  lines.push(`  enabled now   ${yesNo(s.enabled)} (flags: available ${yesNo(s.flags.available)}, enabled ${yesNo(s.flags.enabled)})`);
+  lines.push(`  yield syscall ${s.yieldSyscall ? 'present' : 'missing (ENOSYS)'}`);
+  lines.push(`  extension     ${s.extensionNsec !== null ? `${s.extensionNsec} ns` : 'unknown (debugfs rseq/slice_ext_nsec is not readable: it needs root and a mounted debugfs)'}`);
+  lines.push(`  boot param    ${s.bootParam !== null ? `rseq_slice_ext=${s.bootParam}` : 'none'}`);
+  if (s.reason) lines.push(`  why not       ${s.reason}`);
+  if (s.remedy) lines.push(`  what to do    ${s.remedy}`);
+  lines.push(`backend         ${d.backend}${d.backend === 'simulator' ? ' (open() simulates the kernel: sections run, never extended)' : ''}`);
+  if (d.fastPath) lines.push(`fast path       ${d.fastPath}`);
+  return lines.join('\n');
+}
+
+/** Runs the CLI; returns the exit status. */
+export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean' },
+        require: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (e) {
+    err(`rseq-slice: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    out(version());
+    return 0;
+  }
+  const command = positionals[0] ?? 'detect';
+  if (command !== 'detect' || positionals.length > 1) {
+    err(`rseq-slice: unknown command ${JSON.stringify(positionals.join(' '))}; the command is 'detect'\n\n${USAGE}`);
+    return 2;
+  }
+  const d = detect();
+  out(values.json ? JSON.stringify(d, null, 2) : formatReport(d));
+  if (values.require && !d.sliceExtension.available) {
+    err(`rseq-slice: the kernel cannot grant slice extensions here: ${d.sliceExtension.reason ?? 'unknown reason'}`);
+    return 1;
+  }
+  return 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,80 @@
+/**
+ * The kernel selftest's scenario (tools/testing/selftests/rseq/slice_test.c), ported to run
+ * against the simulated kernel: each section sets request, "spins" for a slice of virtual time
+ * while interrupts arrive, then checks and yields. Counters as the selftest counts them:
+ * total = success + yielded + scheduled, raced is the part of yielded whose yield returned 0, and
+ * the no-yield variant ends a grant with another syscall instead (aborted).
+ *
+ *   npx tsx scripts/slice-test-scenario.ts [sections] [sectionNsec] [interruptRateHz] [seed]
+ */
+import { OFFSET_GRANTED, OFFSET_REQUEST } from '../lib/abi';
+import { SeededRandom } from '../lib/random';
+import { SimulatedKernel } from '../lib/simulator';
+
+export interface SliceTestOptions {
+  sections: number;
+  sectionNsec: number;
+  interruptRateHz: number;
+  seed: number;
+  extensionNsec?: number;
+  /** End a grant with an ordinary syscall instead of rseq_slice_yield. */
+  noYield?: boolean;
+}
+
+export interface SliceTestCounters {
+  total: number;
+  success: number;
+  yielded: number;
+  scheduled: number;
+  raced: number;
+  aborted: number;
+}
+
+export function runSliceTest(o: SliceTestOptions): SliceTestCounters {
+  const kernel = new SimulatedKernel({ seed: o.seed, extensionNsec: o.extensionNsec ?? 5000 });
+  const thread = kernel.createThread();
+  thread.registerRseq({ defaultOn: true });
+  const random = new SeededRandom(o.seed);
+  const meanGap = 1e9 / o.interruptRateHz;
+  const c: SliceTestCounters = { total: 0, success: 0, yielded: 0, scheduled: 0, raced: 0, aborted: 0 };
+  const area = thread.area;
+  // Interrupts over `window` ns of virtual time, each with a reschedule pending.
+  const interrupts = (window: number): void => {
+    let elapsed = 0;
+    for (let t = random.exponential(meanGap); t < window; t += random.exponential(meanGap)) {
+      kernel.advance(t - elapsed);
+      elapsed = t;
+      thread.interrupt();
+    }
+    kernel.advance(window - elapsed);
+  };
+  for (let i = 0; i < o.sections; i++) {
+    area[OFFSET_REQUEST] = 1;
+    interrupts(o.sectionNsec);
+    c.total++;
+    if (area[OFFSET_REQUEST] !== 0) {
+      area[OFFSET_REQUEST] = 0;
+      c.success++;
+    } else if (area[OFFSET_GRANTED] !== 0) {
+      interrupts(100); // the check-to-syscall window
+      if (o.noYield) {
+        thread.syscall('getppid');
+        c.aborted++;
+      } else {
+        c.yielded++;
+        if (thread.sliceYield() === 0) c.raced++;
+      }
+    } else {
+      c.scheduled++;
+    }
+  }
+  return c;
+}
+
+if (require.main === module) {
+  const [sections = 100000, sectionNsec = 2000, rate = 100000, seed = 1] = process.argv.slice(2).map(Number);
+  for (const noYield of [false, true]) {
+    const r = runSliceTest({ sections, sectionNsec, interruptRateHz: rate, seed, noYield });
+    console.log(`${noYield ? 'no-yield' : 'yield   '} ${JSON.stringify(r)}`);
+  }
+}

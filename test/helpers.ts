@@ -1,0 +1,55 @@
+/** Shared test helpers: skipping with a printed reason, and running code in a child or worker. */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Context } from 'mocha';
+
+export const ROOT = path.join(__dirname, '..');
+export const DIST = path.join(ROOT, 'dist');
+
+/** Skips the test and prints why, so a skip is never silent. */
+export function skipBecause(ctx: Context, reason: string): never {
+  console.log(`      (skipped: ${reason})`);
+  ctx.skip();
+}
+
+/** Runs a JavaScript snippet in a child node process; `dist` is the compiled package. */
+export function runNode(
+  code: string,
+  options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {},
+): { status: number | null; stdout: string; stderr: string; signal: NodeJS.Signals | null } {
+  const argv = [...(options.prefix ?? []), process.execPath, '-e', code];
+  const spawnOptions: SpawnSyncOptions = {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  };
+  const r = spawnSync(argv[0] as string, argv.slice(1), spawnOptions);
+  return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr), signal: r.signal };
+}
+
+/** Runs a snippet in a child node process and parses the JSON it prints last. */
+export function runNodeJson<T>(code: string, options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): T {
+  const r = runNode(code, options);
+  if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] as string) as T;
+}
+
+/** Runs a snippet in a worker thread (CommonJS, `require` available) and resolves with its message. */
+export function inWorker<T>(code: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(`const { parentPort } = require('node:worker_threads'); const DIST = ${JSON.stringify(DIST)};\n${code}`, {
+      eval: true,
+    });
+    w.once('message', (m: T) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`worker exited with ${code}`));
+    });
+  });
+}
