@@ -40,6 +40,14 @@ export interface NativeAddon {
   enter(): number;
   exit(): number;
   sectionLoop(count: number, spinNs: number): [number, number, number, number] | number;
+  /** Diagnostics: a separate area registered with any length and flags (differential test). */
+  readonly raw: {
+    register(length: number, flags: number): number;
+    unregister(): number;
+    read(): { cpuId: number; flags: number; sliceCtrl: number };
+    /** fork() a child that exits with prctl GET in bit 0 and the ENABLED flag in bit 1 (100: GET failed). */
+    forkProbe(): number;
+  };
   readonly btrl: boolean;
   readonly sysRseq: number;
   readonly sysSliceYield: number;

@@ -251,13 +251,12 @@ export class SimulatedThread {
     this.registration = length === ORIG_RSEQ_SIZE ? 'legacy' : 'optimized';
     this.registeredLength = length;
     this.writeIds();
-    if (this.registration === 'optimized') {
-      const available = this.kernel.configured && this.kernel.bootEnabled;
-      this.enabledState = available && defaultOn;
-      this.kernelFlags = (available ? RSEQ_FLAG_SLICE_EXT_AVAILABLE : 0) | (this.enabledState ? RSEQ_FLAG_SLICE_EXT_ENABLED : 0);
-      this.view.setUint32(OFFSET_FLAGS, this.kernelFlags, true);
-      this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
-    }
+    // flags are written on every registration (0 on a legacy one); slice_ctrl only on an optimized one.
+    const available = this.registration === 'optimized' && this.kernel.configured && this.kernel.bootEnabled;
+    this.enabledState = available && defaultOn;
+    this.kernelFlags = (available ? RSEQ_FLAG_SLICE_EXT_AVAILABLE : 0) | (this.enabledState ? RSEQ_FLAG_SLICE_EXT_ENABLED : 0);
+    this.view.setUint32(OFFSET_FLAGS, this.kernelFlags, true);
+    if (this.registration === 'optimized') this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
     return 0;
   }
 

@@ -4,7 +4,11 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fast_path.h"
 #include "rseq_area.h"
@@ -158,6 +162,63 @@ Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// Diagnostics for the ABI differential test (scripts/abi-transcript.ts): register a separate
+// 64-byte, 64-aligned area with any length and flags, so every registration case can be asked of
+// the real kernel. Only for a thread that never used ThreadArea (glibc's registration off).
+struct alignas(64) RawArea {
+  uint8_t bytes[64];
+};
+thread_local RawArea rawArea;
+thread_local uint32_t rawLength = 0;
+
+Napi::Value RawRegister(const Napi::CallbackInfo& info) {
+  double length, flags;
+  if (!ArgNumber(info, 0, &length) || !ArgNumber(info, 1, &flags)) return info.Env().Undefined();
+  if (length < 0 || length > sizeof(RawArea)) {
+    Napi::RangeError::New(info.Env(), "rawRegister: length must be 0..64").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::memset(rawArea.bytes, 0, sizeof(rawArea.bytes));
+  reinterpret_cast<Rseq*>(rawArea.bytes)->cpu_id = static_cast<uint32_t>(kCpuIdUninitialized);
+  long rc = RseqRegister(rawArea.bytes, static_cast<uint32_t>(length), static_cast<int>(flags));
+  if (rc == 0) rawLength = static_cast<uint32_t>(length);
+  return Napi::Number::New(info.Env(), static_cast<double>(rc));
+}
+
+Napi::Value RawUnregister(const Napi::CallbackInfo& info) {
+  long rc = RseqUnregister(rawArea.bytes, rawLength);
+  return Napi::Number::New(info.Env(), static_cast<double>(rc));
+}
+
+// The raw area's flags word and slice_ctrl bytes.
+Napi::Value RawRead(const Napi::CallbackInfo& info) {
+  const volatile Rseq* a = reinterpret_cast<const Rseq*>(rawArea.bytes);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("cpuId", static_cast<double>(static_cast<int32_t>(a->cpu_id)));
+  o.Set("flags", static_cast<double>(a->flags));
+  o.Set("sliceCtrl", static_cast<double>(a->slice_ctrl.all));
+  return o;
+}
+
+// Diagnostics: fork() without exec (which Node cannot do) and report, from the child, prctl GET
+// and the area's flags word as the exit status (GET in bit 0, ENABLED flag bit in bit 1), so a
+// test can check that a fork child keeps its parent thread's extension state.
+Napi::Value ForkProbe(const Napi::CallbackInfo& info) {
+  const AreaState& s = CurrentAreaState();
+  pid_t pid = fork();
+  if (pid < 0) return Napi::Number::New(info.Env(), -errno);
+  if (pid == 0) {
+    // Only async-signal-safe calls in the child of a multi-threaded process.
+    long get = SliceExtPrctl(kPrRseqSliceExtensionGet, 0, 0, 0);
+    int enabledBit = s.area && (s.area->flags & kRseqFlagSliceExtEnabled) ? 2 : 0;
+    _exit(get < 0 ? 100 : static_cast<int>(get) | enabledBit);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return Napi::Number::New(info.Env(), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 }  // namespace
 }  // namespace rseq_slice
 
@@ -173,6 +234,12 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("enter", Napi::Function::New(env, Enter, "enter"));
   exports.Set("exit", Napi::Function::New(env, Exit, "exit"));
   exports.Set("sectionLoop", Napi::Function::New(env, SectionLoop, "sectionLoop"));
+  Napi::Object raw = Napi::Object::New(env);
+  raw.Set("register", Napi::Function::New(env, RawRegister, "rawRegister"));
+  raw.Set("unregister", Napi::Function::New(env, RawUnregister, "rawUnregister"));
+  raw.Set("read", Napi::Function::New(env, RawRead, "rawRead"));
+  raw.Set("forkProbe", Napi::Function::New(env, ForkProbe, "forkProbe"));
+  exports.Set("raw", raw);
   exports.Set("btrl", Napi::Boolean::New(env, RSEQ_SLICE_HAVE_BTRL != 0));
   exports.Set("sysRseq", Napi::Number::New(env, static_cast<double>(SysRseqNumber())));
   exports.Set("sysSliceYield", Napi::Number::New(env, static_cast<double>(SysSliceYieldNumber())));

@@ -109,6 +109,10 @@ describe('simulated kernel: registration', () => {
     legacy.registerRseq({ length: 32 });
     expect(legacy.registrationMode).to.equal('legacy');
     expect(flags(legacy)).to.equal(0);
+    opt.unregisterRseq();
+    expect(flags(opt)).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE); // left as it was
+    opt.registerRseq({ length: 32 });
+    expect(flags(opt)).to.equal(0); // rewritten at every registration
   });
 
   it('R9 no AVAILABLE bit when disabled at boot or compiled out', () => {

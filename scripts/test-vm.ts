@@ -1,0 +1,74 @@
+/**
+ * The integration suite on a real slice-extension kernel: boots the kernel named by
+ * RSEQ_SLICE_KERNEL in QEMU once per variant (scripts/vm-run) and runs the guest suites
+ * (test/vm/*.vm.ts) there.
+ *
+ *   node -r tsx/cjs scripts/test-vm.ts [--if-configured] [--only NAME]
+ * --if-configured: when no kernel or no QEMU is at hand, say why and exit 0 (what `npm test` does).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = path.join(__dirname, '..');
+const MOCHA = ['node', 'node_modules/mocha/bin/mocha.js', '--no-config', '--require', 'tsx/cjs', '--timeout', '900000'];
+const GLIBC_OFF = 'glibc.pthread.rseq=0';
+
+interface Variant {
+  name: string;
+  append?: string;
+  glibcOff: boolean;
+  /** Each entry: [pin to CPU 1?, spec file]; each runs in its own process in the same boot. */
+  specs: Array<[boolean, string]>;
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'glibc-on', glibcOff: false, specs: [[false, 'legacy.vm.ts']] },
+  { name: 'glibc-off', glibcOff: true, specs: [[false, 'differential.vm.ts'], [true, 'optimized.vm.ts']] },
+  { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },
+  { name: 'debug', append: 'rseq_debug=1', glibcOff: true, specs: [[true, 'debug.vm.ts']] },
+];
+
+function quote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function missing(): string | null {
+  const kernel = process.env.RSEQ_SLICE_KERNEL;
+  if (!kernel) return 'RSEQ_SLICE_KERNEL is not set (point it at a bzImage built with CONFIG_RSEQ_SLICE_EXTENSION)';
+  if (!fs.existsSync(kernel)) return `RSEQ_SLICE_KERNEL=${kernel} does not exist`;
+  const qemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' });
+  if (qemu.status !== 0) return 'qemu-system-x86_64 is not installed (Debian package qemu-system-x86)';
+  return null;
+}
+
+function main(): number {
+  const { values } = parseArgs({ options: { 'if-configured': { type: 'boolean' }, only: { type: 'string' } } });
+  const why = missing();
+  if (why) {
+    console.log(`VM suite skipped: ${why}.`);
+    return values['if-configured'] ? 0 : 2;
+  }
+  const variants = VARIANTS.filter((v) => values.only === undefined || v.name === values.only);
+  if (variants.length === 0) {
+    console.error(`test-vm: unknown variant ${JSON.stringify(values.only)}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+    return 2;
+  }
+  const failed: string[] = [];
+  for (const v of variants) {
+    const commands = v.specs.map(([pin, spec]) => [...(pin ? ['taskset', '-c', '1'] : []), ...MOCHA, `test/vm/${spec}`].map(quote).join(' '));
+    const args = ['--kernel', process.env.RSEQ_SLICE_KERNEL as string, '--cpus', '2', '--timeout', '1800'];
+    if (v.append) args.push('--append', v.append);
+    const env = { ...process.env };
+    if (v.glibcOff) env.GLIBC_TUNABLES = GLIBC_OFF;
+    else delete env.GLIBC_TUNABLES;
+    console.log(`\n=== VM variant ${v.name}: ${v.append ?? 'default command line'}, GLIBC_TUNABLES=${env.GLIBC_TUNABLES ?? '(unset)'}`);
+    const r = spawnSync(path.join(ROOT, 'scripts', 'vm-run'), [...args, '--', 'sh', '-c', commands.join(' && ')], { cwd: ROOT, env, stdio: 'inherit' });
+    if (r.status !== 0) failed.push(`${v.name} (exit ${r.status ?? r.signal})`);
+  }
+  console.log(failed.length ? `\nVM suite: ${failed.length} variant(s) failed: ${failed.join(', ')}` : `\nVM suite: all ${variants.length} variant(s) passed`);
+  return failed.length ? 1 : 0;
+}
+
+process.exitCode = main();

@@ -1,0 +1,25 @@
+/** Guest suite, booted with rseq_slice_ext=0 (and glibc's registration off). */
+import { expect } from 'chai';
+import { addonState } from '../../lib/addon';
+import { detect, open, RseqError } from '../../lib';
+import { abiTranscript, nativeTarget, simulatorTarget } from '../../scripts/abi-transcript';
+import { bootDescription } from './guest';
+
+describe(`guest, booted with rseq_slice_ext=0: ${bootDescription()}`, () => {
+  it('the ABI transcript of the kernel equals the simulator\'s (bootEnabled: false)', () => {
+    // First, before anything registers this thread's own area.
+    expect(abiTranscript(nativeTarget())).to.deep.equal(abiTranscript(simulatorTarget({ bootEnabled: false })));
+  });
+
+  it('ENOTSUPP, AVAILABLE clear, and detect() names the boot parameter', () => {
+    const d = detect();
+    expect(d.rseq.mode).to.equal('optimized');
+    expect(addonState().addon!.readArea()!.flags).to.equal(0);
+    expect(d.sliceExtension.flags.available).to.equal(false);
+    expect(d.sliceExtension.available).to.equal(false);
+    expect(d.sliceExtension.errno).to.equal('ENOTSUPP');
+    expect(d.sliceExtension.bootParam).to.equal('0');
+    expect(d.sliceExtension.reason).to.contain('rseq_slice_ext=0');
+    expect(() => open({ backend: 'native' })).to.throw(RseqError).with.property('code', 'ENOTSUPP');
+  });
+});

@@ -1,0 +1,42 @@
+/** Guest suite, booted with rseq_debug=1 (strict checks): a million sections per path, no SIGSEGV. */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { bootDescription } from './guest';
+
+const ROOT = path.join(__dirname, '..', '..');
+const COUNT = Number(process.env.RSEQ_SLICE_VM_DEBUG_SECTIONS ?? 1_000_000);
+
+describe(`guest, strict checks: ${bootDescription()}`, function () {
+  this.timeout(900_000);
+  // Each path in its own process, with a noise thread, so a SIGSEGV shows as the child's signal.
+  const program = (p: string): string => `
+    const { Worker } = require('node:worker_threads');
+    const rs = require('./dist');
+    const stop = new SharedArrayBuffer(4);
+    const noise = new Worker(${JSON.stringify(path.join(__dirname, 'scenario-worker.js'))}, { workerData: { role: 'noise', dist: '', stop } });
+    noise.once('message', () => {
+      let stats;
+      if (${JSON.stringify(p)} === 'native-loop') {
+        rs.open({ backend: 'native' });
+        const c = require('node-gyp-build')(process.cwd()).sectionLoop(${COUNT}, 200);
+        stats = { sections: c[0] + c[1] + c[2] + c[3], clean: c[0], yielded: c[1], raced: c[2], revoked: c[3] };
+      } else {
+        const h = rs.open({ backend: 'native' });
+        for (let i = 0; i < ${COUNT}; i++) { h.enter(); h.exit(); }
+        stats = h.stats;
+      }
+      Atomics.store(new Int32Array(stop), 0, 1);
+      noise.once('message', () => { console.log(JSON.stringify(stats)); process.exit(0); });
+    });`;
+  for (const p of ['native-loop', 'javascript']) {
+    it(`${COUNT} sections on the ${p} path`, () => {
+      const r = spawnSync(process.execPath, ['-e', program(p)], { cwd: ROOT, encoding: 'utf8', env: process.env });
+      expect(r.signal, r.stderr).to.equal(null);
+      expect(r.status, r.stderr).to.equal(0);
+      const stats = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { sections: number };
+      console.log(`      ${p}: ${JSON.stringify(stats)}`);
+      expect(stats.sections).to.equal(COUNT);
+    });
+  }
+});

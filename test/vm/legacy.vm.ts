@@ -1,0 +1,33 @@
+/** Guest suite, glibc's registration on (a legacy 32-byte area): no extension, and detect() says why. */
+import { expect } from 'chai';
+import { detect, open, RseqError } from '../../lib';
+import { bootDescription } from './guest';
+
+describe(`guest, glibc registration on: ${bootDescription()}`, () => {
+  it('detect() says legacy mode and gives the remedy', () => {
+    const d = detect();
+    expect(d.rseq.owner).to.equal('libc');
+    expect(d.rseq.mode).to.equal('legacy');
+    expect(d.rseq.length).to.equal(32);
+    expect(d.rseq.kernelFeatureSize).to.equal(33);
+    expect(d.sliceExtension.available).to.equal(false);
+    expect(d.sliceExtension.errno).to.equal('ENOTSUPP');
+    expect(d.sliceExtension.reason).to.match(/legacy 32-byte rseq area/);
+    expect(d.sliceExtension.remedy).to.match(/glibc 2\.41 or later.*GLIBC_TUNABLES=glibc\.pthread\.rseq=0/);
+    expect(d.sliceExtension.yieldSyscall).to.equal(true);
+    expect(d.sliceExtension.flags.available).to.equal(false);
+    expect(d.backend).to.equal('simulator');
+  });
+
+  it('open() falls back to the simulator and says why', () => {
+    const h = open();
+    expect(h.backend).to.equal('simulator');
+    expect(h.fallbackReason).to.match(/ENOTSUPP/);
+  });
+
+  it("open({ backend: 'native' }) throws RseqError ENOTSUPP", () => {
+    expect(() => open({ backend: 'native' }))
+      .to.throw(RseqError)
+      .that.satisfies((e: RseqError) => e.code === 'ENOTSUPP' && e.errno === 524 && e.syscall === 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)');
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * Guest suite, glibc's registration off (GLIBC_TUNABLES=glibc.pthread.rseq=0): the addon's own
+ * optimized registration, enable/disable, default-on, fork and workers, then the selftest
+ * scenario with real grants on every path, checked against debugfs rseq/stats.
+ */
+import { expect } from 'chai';
+import { addonState } from '../../lib/addon';
+import { detect, open } from '../../lib';
+import { RSEQ_FLAG_SLICE_EXT_AVAILABLE, RSEQ_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
+import { inWorker } from '../helpers';
+import { bootDescription, setExtensionNsec } from './guest';
+import { runScenario, type ScenarioResult, type SectionPath } from './scenario';
+
+const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);
+
+function addon() {
+  const a = addonState().addon;
+  if (!a) throw new Error(`the addon did not load: ${addonState().error}`);
+  return a;
+}
+
+describe(`guest, glibc registration off: ${bootDescription()}`, function () {
+  this.timeout(600_000);
+  const figures: string[] = [];
+
+  it('the addon registers an optimized area: length >= 33, 64-aligned, AVAILABLE set by the kernel', () => {
+    const d = detect();
+    expect(d.rseq.owner).to.equal('addon');
+    expect(d.rseq.mode).to.equal('optimized');
+    expect(d.rseq.length).to.be.at.least(33);
+    const info = addon().areaInfo(false);
+    expect(info.alignment % 64).to.equal(0);
+    expect(addon().readArea()!.flags & RSEQ_FLAG_SLICE_EXT_AVAILABLE).to.not.equal(0);
+    expect(d.sliceExtension.available).to.equal(true);
+    expect(d.backend).to.equal('native');
+    expect(d.fastPath).to.equal('javascript');
+  });
+
+  it('enable and disable toggle the ENABLED bit and prctl GET', () => {
+    const h = open({ backend: 'native', enable: false });
+    h.disable();
+    expect(h.enabled).to.equal(false);
+    expect(addon().readArea()!.flags & RSEQ_FLAG_SLICE_EXT_ENABLED).to.equal(0);
+    h.enable();
+    expect(h.enabled).to.equal(true);
+    expect(h.flagsEnabled()).to.equal(true);
+    h.disable();
+    expect(h.enabled).to.equal(false);
+    expect(h.flagsEnabled()).to.equal(false);
+    h.enable();
+  });
+
+  it('a fork child keeps the enabled state', () => {
+    open({ backend: 'native' });
+    expect(addon().raw.forkProbe()).to.equal(3); // GET = 1 and ENABLED bit set in the child
+  });
+
+  it('a new worker starts disabled until it opens, and open() registers it with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON', async () => {
+    const r = await inWorker<{ before: number; defaultOn: boolean; flags: number; enabled: boolean }>(
+      `const addon = require('node-gyp-build')(require('node:path').join(DIST, '..'));
+       const before = addon.prctl(1, 0, 0, 0);
+       const h = require(DIST).open();
+       const info = addon.areaInfo(false);
+       parentPort.postMessage({ before, defaultOn: info.defaultOn, flags: addon.readArea().flags, enabled: h.enabled });`,
+    );
+    expect(r.before).to.equal(0);
+    expect(r.defaultOn).to.equal(true);
+    expect(r.flags).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE | RSEQ_FLAG_SLICE_EXT_ENABLED);
+    expect(r.enabled).to.equal(true);
+  });
+
+  describe('the selftest scenario: pinned to one CPU, a noise thread, real grants', () => {
+    let previousNsec = 5000;
+    before(() => {
+      // Under TCG the default 5 µs extension usually runs out before a section ends.
+      previousNsec = setExtensionNsec(50000);
+    });
+    after(() => {
+      setExtensionNsec(previousNsec);
+      console.log(`\n      figures (${SECONDS} s each, slice_ext_nsec 50000):\n${figures.join('\n')}`);
+    });
+
+    function check(label: string, r: ScenarioResult, expectedThreads: number): void {
+      const t = r.total;
+      const k = r.kernel;
+      figures.push(
+        `      ${label.padEnd(34)} sections ${t.sections}, clean ${t.clean}, yielded ${t.yielded}, raced ${t.raced}, revoked ${t.revoked}; ` +
+          `debugfs sgrant ${k.sgrant}, syield ${k.syield}, srevok ${k.srevok}, sexpir ${k.sexpir}, sabort ${k.sabort}`,
+      );
+      expect(r.threads).to.have.lengthOf(expectedThreads);
+      for (const s of r.threads) {
+        expect(s.clean + s.yielded + s.raced + s.revoked, 'outcomes add up').to.equal(s.sections);
+        expect(s.sections).to.be.greaterThan(0);
+      }
+      expect(t.yielded, 'real grants yielded').to.be.greaterThan(0);
+      // Our yields are the kernel's; every grant ended as a yield, a revocation or an abort.
+      expect(k.syield).to.equal(t.yielded);
+      expect(k.sgrant).to.equal(k.syield + k.srevok + k.sabort);
+      expect(t.yielded + t.raced).to.be.at.most(k.sgrant);
+      expect(t.raced).to.be.at.most(k.srevok + k.sabort);
+      expect(k.sexpir).to.be.at.most(k.srevok);
+    }
+
+    const cases: Array<[SectionPath, number, number]> = [
+      ['native-loop', 2000, 0],
+      ['native-loop', 50000, 0],
+      ['javascript', 2000, 0],
+      ['javascript', 50000, 0],
+      ['native-call', 20000, 0],
+      ['native-loop', 20000, 2],
+      ['javascript', 20000, 2],
+    ];
+    for (const [p, spinNs, workers] of cases) {
+      const label = `${p} path, ${spinNs / 1000} µs sections, ${workers ? `${workers} workers` : 'main thread'}`;
+      it(label, async () => {
+        check(label, await runScenario(p, spinNs, SECONDS, workers), workers || 1);
+      });
+    }
+  });
+});

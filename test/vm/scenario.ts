@@ -1,0 +1,73 @@
+/**
+ * The kernel selftest's scenario (slice_test.c) on the real kernel: the process pinned to one
+ * CPU, a noise thread on that CPU (spin 2 µs, sleep 50 µs), sections that request, spin and take
+ * the exit path, with the debugfs rseq/stats deltas measured around them.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SliceStats } from '../../lib';
+import { readStats, statsDelta, type KernelStats } from './guest';
+
+const ROOT = path.join(__dirname, '..', '..');
+const DIST = path.join(ROOT, 'dist');
+const WORKER = path.join(__dirname, 'scenario-worker.js');
+const SECTIONS = path.join(__dirname, 'scenario-sections.js');
+
+export type SectionPath = 'native-loop' | 'javascript' | 'native-call';
+
+export interface ScenarioResult {
+  threads: SliceStats[];
+  total: SliceStats;
+  kernel: KernelStats;
+}
+
+function startWorker(data: Record<string, unknown>): { worker: Worker; first: Promise<unknown>; last: Promise<unknown> } {
+  const worker = new Worker(WORKER, { workerData: { dist: DIST, scenario: SECTIONS, ...data } });
+  const messages: unknown[] = [];
+  let wake: (() => void) | undefined;
+  worker.on('message', (m) => {
+    messages.push(m);
+    wake?.();
+  });
+  const nth = (n: number): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (messages.length > n) resolve(messages[n]);
+        else wake = check;
+      };
+      worker.once('error', reject);
+      check();
+    });
+  return { worker, first: nth(0), last: nth(1) };
+}
+
+function sum(stats: SliceStats[]): SliceStats {
+  const t: SliceStats = { sections: 0, clean: 0, yielded: 0, raced: 0, revoked: 0 };
+  for (const s of stats) for (const k of Object.keys(t) as Array<keyof SliceStats>) t[k] += s[k];
+  return t;
+}
+
+/** Runs sections in the main thread (workers = 0) or in that many workers at once. */
+export async function runScenario(p: SectionPath, spinNs: number, seconds: number, workers: number): Promise<ScenarioResult> {
+  const stop = new SharedArrayBuffer(4);
+  const noise = startWorker({ role: 'noise', stop });
+  await noise.first;
+  const before = readStats();
+  let threads: SliceStats[];
+  try {
+    if (workers === 0) {
+      const { runSections } = require(SECTIONS) as { runSections: (rs: unknown, p: string, s: number, t: number) => SliceStats };
+      threads = [runSections(require(DIST), p, spinNs, seconds)];
+    } else {
+      const ws = Array.from({ length: workers }, () => startWorker({ role: 'sections', stop, path: p, spinNs, seconds }));
+      threads = (await Promise.all(ws.map((w) => w.first))) as SliceStats[];
+      await Promise.all(ws.map((w) => w.worker.terminate()));
+    }
+  } finally {
+    Atomics.store(new Int32Array(stop), 0, 1);
+    await noise.last;
+    await noise.worker.terminate();
+  }
+  const after = readStats();
+  return { threads, total: sum(threads), kernel: statsDelta(before, after) };
+}
