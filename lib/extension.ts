@@ -19,6 +19,19 @@ import {
 } from './abi';
 import type { SliceBackend } from './backend';
 
+// Module-local copies of the slice_ctrl offsets (the type ties them to abi.ts): the JIT folds a
+// module constant into the fast path, while an imported one stays a property load per access.
+const REQUEST: typeof OFFSET_REQUEST = 28;
+const GRANTED: typeof OFFSET_GRANTED = 29;
+
+/** The outcome counters; `sections` is derived from them. */
+interface OutcomeCounts {
+  clean: number;
+  yielded: number;
+  raced: number;
+  revoked: number;
+}
+
 /** Outcome counts of the sections this handle ran. */
 export interface SliceStats {
   /** Outermost sections completed. */
@@ -51,10 +64,13 @@ export class SliceExtension {
   // ES private fields: the area view must stay unreachable from user code, even at run time.
   readonly #impl: SliceBackend;
   readonly #area: Uint8Array | null;
+  // The area when sections need nothing but byte stores and loads (JavaScript path, no
+  // simulated interrupts); null sends enter/exit to the slow paths.
+  readonly #fastArea: Uint8Array | null;
   readonly #timed: boolean;
   readonly #owner = threadId;
   #depth = 0;
-  readonly #counts: SliceStats = { sections: 0, clean: 0, yielded: 0, raced: 0, revoked: 0 };
+  readonly #counts: OutcomeCounts = { clean: 0, yielded: 0, raced: 0, revoked: 0 };
 
   /** @internal use open(). */
   constructor(impl: SliceBackend, fallbackReason?: string) {
@@ -62,6 +78,7 @@ export class SliceExtension {
     this.backend = impl.kind;
     this.#area = impl.area;
     this.#timed = impl.timed;
+    this.#fastArea = impl.timed ? null : impl.area;
     this.fastPath = impl.area ? 'javascript' : 'native-call';
     this.fallbackReason = fallbackReason;
   }
@@ -93,10 +110,9 @@ export class SliceExtension {
   /** Starts a critical section: asks the kernel not to preempt this thread. Nests. */
   enter(): void {
     if (this.#depth++ !== 0) return;
-    if (this.#timed) this.#impl.sectionStart();
-    const area = this.#area;
-    if (area !== null) area[OFFSET_REQUEST] = 1;
-    else this.#impl.nativeEnter();
+    const area = this.#fastArea;
+    if (area !== null) area[REQUEST] = 1;
+    else this.#slowEnter();
   }
 
   /**
@@ -104,26 +120,57 @@ export class SliceExtension {
    * outcome; an inner exit() of a nested section returns 'clean' and changes nothing.
    */
   exit(): Outcome {
-    if (this.#depth === 0) throw new Error('exit() without a matching enter()');
-    if (--this.#depth !== 0) return 'clean';
-    if (this.#timed) this.#impl.sectionEnd();
-    let outcome: Outcome;
-    const area = this.#area;
+    if (this.#depth !== 1) return this.#innerExit();
+    this.#depth = 0;
+    const area = this.#fastArea;
     if (area !== null) {
       // Clear request first, then read granted: a grant landing between the two is still seen.
-      const requested = area[OFFSET_REQUEST];
-      area[OFFSET_REQUEST] = 0;
-      if (area[OFFSET_GRANTED] !== 0) {
-        this.#impl.beforeYield();
-        outcome = this.#impl.sliceYield() === 1 ? 'yielded' : 'raced';
-      } else {
-        outcome = requested !== 0 ? 'clean' : 'revoked';
+      const requested = area[REQUEST];
+      area[REQUEST] = 0;
+      if (area[GRANTED] === 0) {
+        if (requested !== 0) {
+          this.#counts.clean++;
+          return 'clean';
+        }
+        this.#counts.revoked++;
+        return 'revoked';
       }
-    } else {
-      outcome = this.#impl.nativeExit();
+      return this.#count(this.#yieldGranted());
     }
+    return this.#count(this.#slowExit());
+  }
+
+  #innerExit(): Outcome {
+    if (this.#depth === 0) throw new Error('exit() without a matching enter()');
+    this.#depth--;
+    return 'clean';
+  }
+
+  // The paths off the zero-call fast path: the simulator's interrupt injection, or the addon.
+  #slowEnter(): void {
+    if (this.#timed) this.#impl.sectionStart();
+    const area = this.#area;
+    if (area !== null) area[REQUEST] = 1;
+    else this.#impl.nativeEnter();
+  }
+
+  #slowExit(): Outcome {
+    const area = this.#area;
+    if (area === null) return this.#impl.nativeExit();
+    if (this.#timed) this.#impl.sectionEnd();
+    const requested = area[REQUEST];
+    area[REQUEST] = 0;
+    if (area[GRANTED] !== 0) return this.#yieldGranted();
+    return requested !== 0 ? 'clean' : 'revoked';
+  }
+
+  #yieldGranted(): Outcome {
+    this.#impl.beforeYield();
+    return this.#impl.sliceYield() === 1 ? 'yielded' : 'raced';
+  }
+
+  #count(outcome: Outcome): Outcome {
     const c = this.#counts;
-    c.sections++;
     if (outcome === 'clean') c.clean++;
     else if (outcome === 'yielded') c.yielded++;
     else if (outcome === 'raced') c.raced++;
@@ -158,7 +205,8 @@ export class SliceExtension {
 
   /** Section counts so far (a copy). */
   get stats(): SliceStats {
-    return { ...this.#counts };
+    const c = this.#counts;
+    return { sections: c.clean + c.yielded + c.raced + c.revoked, ...c };
   }
 
   /** Current nesting depth (0 outside a section). */

@@ -1,0 +1,146 @@
+/**
+ * Benchmarks: the cost of announcing a critical section, each against a baseline measured in the
+ * same run. Every task runs an inner loop of INNER operations per sample (a single nanosecond-
+ * scale operation is below the timer's resolution); figures are median ns per operation.
+ *
+ *   npm run bench [-- --json] [-- --time MS]
+ *
+ * It measures the compiled package (dist/), as users run it.
+ *
+ * On a kernel without the slice extension the native backend's handle is built over the real area
+ * anyway: the kernel never grants, so what is measured is the fast path's own cost, which is the
+ * same on a 7.0+ kernel for every section that is not extended.
+ */
+import { Bench } from 'tinybench';
+import * as os from 'node:os';
+import { parseArgs } from 'node:util';
+import { addonState } from '../dist/addon';
+import { SliceExtension } from '../dist/extension';
+import { NativeBackend } from '../dist/native_backend';
+import { detect, open } from '../dist';
+
+const INNER = 1000;
+
+interface Figure {
+  name: string;
+  nsPerOp: number;
+  baseline?: string;
+  ratio?: number;
+}
+
+function nativeHandle(fastPath: 'javascript' | 'native-call'): SliceExtension {
+  const d = detect();
+  if (d.sliceExtension.available) return open({ backend: 'native', fastPath });
+  const { addon } = addonState();
+  if (!addon) throw new Error('the native addon did not load');
+  addon.areaInfo(false);
+  return new SliceExtension(new NativeBackend(addon, fastPath === 'javascript'));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, time: { type: 'string' } } });
+  const time = values.time === undefined ? 500 : Number(values.time);
+  if (!Number.isFinite(time) || time <= 0) throw new Error(`--time must be a positive number of ms; got ${values.time}`);
+  const { addon } = addonState();
+  if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
+  const js = nativeHandle('javascript');
+  const call = nativeHandle('native-call');
+  const sim = open({ backend: 'simulator', simulator: { interruptRateHz: 0 } });
+  let sink = 0;
+  const fn = (): number => sink + 1;
+
+  const bench = new Bench({ time, warmupTime: 200, iterations: 20 });
+  const tasks: Record<string, () => void> = {
+    'empty loop (baseline)': () => {
+      for (let i = 0; i < INNER; i++) sink += i & 1;
+    },
+    'plain call fn()': () => {
+      for (let i = 0; i < INNER; i++) sink = fn();
+    },
+    'javascript path enter()+exit()': () => {
+      for (let i = 0; i < INNER; i++) {
+        js.enter();
+        sink += i & 1;
+        js.exit();
+      }
+    },
+    'javascript path run(fn)': () => {
+      for (let i = 0; i < INNER; i++) sink = js.run(fn);
+    },
+    'native-call path enter()+exit()': () => {
+      for (let i = 0; i < INNER; i++) {
+        call.enter();
+        sink += i & 1;
+        call.exit();
+      }
+    },
+    'native loop (C++ btrl path, per pair)': () => {
+      addon.sectionLoop(INNER, 0);
+    },
+    'cpu() from the area': () => {
+      for (let i = 0; i < INNER; i++) sink += js.cpu();
+    },
+    'sched_getcpu() through N-API': () => {
+      for (let i = 0; i < INNER; i++) sink += addon.schedGetcpu();
+    },
+    'simulator run(fn), rate 0': () => {
+      for (let i = 0; i < INNER; i++) sink = sim.run(fn);
+    },
+  };
+  for (const [name, task] of Object.entries(tasks)) bench.add(name, task);
+  await bench.run();
+
+  const ns = new Map<string, number>();
+  for (const t of bench.tasks) {
+    const r = t.result as { latency?: { p50?: number } } | undefined;
+    const p50 = r?.latency?.p50;
+    if (p50 === undefined) throw new Error(`task ${t.name} produced no latency`);
+    ns.set(t.name, (p50 * 1e6) / INNER); // ms per sample → ns per operation
+  }
+  const empty = ns.get('empty loop (baseline)') as number;
+  const figure = (name: string, baseline?: string, subtractLoop = true): Figure => {
+    const raw = ns.get(name) as number;
+    const own = subtractLoop ? Math.max(0, raw - empty) : raw;
+    const f: Figure = { name, nsPerOp: own };
+    if (baseline) {
+      f.baseline = baseline;
+      f.ratio = raw / (ns.get(baseline) as number);
+    }
+    return f;
+  };
+  const figures: Figure[] = [
+    figure('empty loop (baseline)', undefined, false),
+    figure('plain call fn()'),
+    figure('javascript path enter()+exit()', 'empty loop (baseline)'),
+    figure('javascript path run(fn)', 'plain call fn()'),
+    figure('native-call path enter()+exit()', 'javascript path enter()+exit()'),
+    figure('native loop (C++ btrl path, per pair)', 'javascript path enter()+exit()', false),
+    figure('cpu() from the area', 'sched_getcpu() through N-API'),
+    figure('sched_getcpu() through N-API'),
+    figure('simulator run(fn), rate 0', 'plain call fn()'),
+  ];
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    kernel: os.release(),
+    node: process.version,
+    backendOfHandles: js.backend,
+    sliceExtension: detect().sliceExtension.available,
+  };
+  if (values.json) {
+    console.log(JSON.stringify({ machine, inner: INNER, figures }, null, 2));
+    return;
+  }
+  console.log(`${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}; slice extension ${machine.sliceExtension ? 'available' : 'not available (the fast path is measured over the real area, never granted)'}`);
+  console.log('median ns per operation (loop overhead subtracted where a baseline is a loop)\n');
+  for (const f of figures) {
+    const ratio = f.ratio !== undefined ? `  ${f.ratio.toFixed(2)}x ${f.baseline}` : '';
+    console.log(`${f.name.padEnd(42)} ${f.nsPerOp.toFixed(2).padStart(8)} ns${ratio}`);
+  }
+  if (sink === 0.5) console.log(''); // keep `sink` observable
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});
