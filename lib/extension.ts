@@ -18,6 +18,7 @@ import {
   type Outcome,
 } from './abi';
 import type { SliceBackend } from './backend';
+import { isThenable } from './validate';
 
 // Module-local copies of the slice_ctrl offsets (the type ties them to abi.ts): the JIT folds a
 // module constant into the fast path, while an imported one stays a property load per access.
@@ -44,14 +45,6 @@ export interface SliceStats {
   raced: number;
   /** The kernel revoked the request or scheduled the thread during the section. */
   revoked: number;
-}
-
-function isThenable(value: unknown): boolean {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 export class SliceExtension {

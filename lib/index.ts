@@ -8,6 +8,8 @@ export type { OpenOptions, SimulatorOptions, BackendChoice } from './open';
 export { SliceExtension } from './extension';
 export type { SliceStats } from './extension';
 export { RseqError, errnoName } from './errors';
+export { SliceMutex, SLICE_MUTEX_BYTES } from './slice_mutex';
+export type { SliceMutexOptions } from './slice_mutex';
 export { SimulatedKernel, SimulatedThread, SimulatedSignal } from './simulator';
 export type { SimulatedKernelOptions, SimulatedCounters, InterruptOptions, RegisterOptions } from './simulator';
 export type { Outcome } from './abi';

@@ -21,6 +21,11 @@ describe(`guest, strict checks: ${bootDescription()}`, function () {
         rs.open({ backend: 'native' });
         const c = require('node-gyp-build')(process.cwd()).sectionLoop(${COUNT}, 200);
         stats = { sections: c[0] + c[1] + c[2] + c[3], clean: c[0], yielded: c[1], raced: c[2], revoked: c[3] };
+      } else if (${JSON.stringify(p)} === 'SliceMutex') {
+        const h = rs.open({ backend: 'native' });
+        const m = rs.SliceMutex.create({ slice: h });
+        for (let i = 0; i < ${COUNT}; i++) { m.lock(); m.unlock(); }
+        stats = h.stats;
       } else {
         const h = rs.open({ backend: 'native' });
         for (let i = 0; i < ${COUNT}; i++) { h.enter(); h.exit(); }
@@ -29,8 +34,8 @@ describe(`guest, strict checks: ${bootDescription()}`, function () {
       Atomics.store(new Int32Array(stop), 0, 1);
       noise.once('message', () => { console.log(JSON.stringify(stats)); process.exit(0); });
     });`;
-  for (const p of ['native-loop', 'javascript']) {
-    it(`${COUNT} sections on the ${p} path`, () => {
+  for (const p of ['native-loop', 'javascript', 'SliceMutex']) {
+    it(`${COUNT} sections on the ${p} path${p === 'SliceMutex' ? ' (lock/unlock)' : ''}`, () => {
       const r = spawnSync(process.execPath, ['-e', program(p)], { cwd: ROOT, encoding: 'utf8', env: process.env });
       expect(r.signal, r.stderr).to.equal(null);
       expect(r.status, r.stderr).to.equal(0);

@@ -84,13 +84,14 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
       const t = r.total;
       const k = r.kernel;
       figures.push(
-        `      ${label.padEnd(34)} sections ${t.sections}, clean ${t.clean}, yielded ${t.yielded}, raced ${t.raced}, revoked ${t.revoked}; ` +
+        `      ${label.padEnd(34)} (yielded per thread: ${r.threads.map((x) => x.yielded).join(', ')}) sections ${t.sections}, clean ${t.clean}, yielded ${t.yielded}, raced ${t.raced}, revoked ${t.revoked}; ` +
           `debugfs sgrant ${k.sgrant}, syield ${k.syield}, srevok ${k.srevok}, sexpir ${k.sexpir}, sabort ${k.sabort}`,
       );
       expect(r.threads).to.have.lengthOf(expectedThreads);
       for (const s of r.threads) {
         expect(s.clean + s.yielded + s.raced + s.revoked, 'outcomes add up').to.equal(s.sections);
         expect(s.sections).to.be.greaterThan(0);
+        expect(s.yielded, 'real grants yielded in every thread').to.be.greaterThan(0);
       }
       expect(t.yielded, 'real grants yielded').to.be.greaterThan(0);
       // Our yields are the kernel's; every grant ended as a yield, a revocation or an abort.

@@ -23,22 +23,21 @@ export interface ScenarioResult {
 
 function startWorker(data: Record<string, unknown>): { worker: Worker; first: Promise<unknown>; last: Promise<unknown> } {
   const worker = new Worker(WORKER, { workerData: { dist: DIST, scenario: SECTIONS, ...data } });
-  const messages: unknown[] = [];
-  let wake: (() => void) | undefined;
-  worker.on('message', (m) => {
-    messages.push(m);
-    wake?.();
-  });
-  const nth = (n: number): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (messages.length > n) resolve(messages[n]);
-        else wake = check;
-      };
-      worker.once('error', reject);
-      check();
+  // One deferred per expected message, resolved in arrival order.
+  const deferred = [0, 1].map(() => {
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
-  return { worker, first: nth(0), last: nth(1) };
+    promise.catch(() => undefined); // a never-awaited second message must not be unhandled
+    return { promise, resolve, reject };
+  });
+  let received = 0;
+  worker.on('message', (m) => deferred[received++]?.resolve(m));
+  worker.on('error', (e) => deferred.forEach((d) => d.reject(e)));
+  return { worker, first: deferred[0]!.promise, last: deferred[1]!.promise };
 }
 
 function sum(stats: SliceStats[]): SliceStats {
