@@ -3,6 +3,7 @@
  * describes its surface. Loading never throws: a failure is kept and reported by detect().
  */
 import * as path from 'node:path';
+import { platformOverride } from './platform';
 
 /** What native/addon.cc returns for the calling thread's area. */
 export interface NativeAreaInfo {
@@ -47,6 +48,8 @@ export interface NativeAddon {
     read(): { cpuId: number; flags: number; sliceCtrl: number };
     /** fork() a child that exits with prctl GET in bit 0 and the ENABLED flag in bit 1 (100: GET failed). */
     forkProbe(): number;
+    /** The addon's own areas registered now, process-wide (they are unregistered at thread exit). */
+    ownAreas(): number;
   };
   readonly btrl: boolean;
   readonly sysRseq: number;
@@ -66,6 +69,13 @@ function load(): AddonState {
     return { addon: null, error: 'disabled by RSEQ_SLICE_DISABLE_ADDON=1' };
   }
   try {
+    const simulated = platformOverride();
+    if (simulated && (simulated.os !== process.platform || simulated.arch !== process.arch)) {
+      return {
+        addon: null,
+        error: `no native build for ${simulated.os}-${simulated.arch} in this package (RSEQ_SLICE_PLATFORM simulates that platform)${simulated.os === 'linux' ? '' : '; rseq exists only on Linux'}`,
+      };
+    }
     // node-gyp-build looks in build/Release first, then prebuilds/<platform>-<arch>/.
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     const loaded = nodeGypBuild(path.join(__dirname, '..')) as Partial<NativeAddon> & { unsupported?: string };

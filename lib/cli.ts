@@ -46,7 +46,7 @@ export function formatReport(d: Detection): string {
   const s = d.sliceExtension;
   lines.push(`slice extension ${s.available ? 'AVAILABLE' : 'NOT AVAILABLE'}${s.errno ? ` (${s.errno})` : ''}`);
   lines.push(`  enabled now   ${yesNo(s.enabled)} (flags: available ${yesNo(s.flags.available)}, enabled ${yesNo(s.flags.enabled)})`);
-  lines.push(`  yield syscall ${s.yieldSyscall ? 'present' : 'missing (ENOSYS)'}`);
+  lines.push(`  yield syscall ${s.yieldSyscall ? 'present' : d.addon.loaded ? 'missing (ENOSYS)' : 'unknown (the addon did not load)'}`);
   lines.push(`  extension     ${s.extensionNsec !== null ? `${s.extensionNsec} ns` : 'unknown (debugfs rseq/slice_ext_nsec is not readable: it needs root and a mounted debugfs)'}`);
   lines.push(`  boot param    ${s.bootParam !== null ? `rseq_slice_ext=${s.bootParam}` : 'none'}`);
   if (s.reason) lines.push(`  why not       ${s.reason}`);

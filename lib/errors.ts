@@ -6,7 +6,10 @@ for (const [name, value] of Object.entries(constants.errno)) {
   // Aliases share numbers (EWOULDBLOCK/EAGAIN, EDEADLOCK/EDEADLK): keep the first, canonical one.
   if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
-errnoNames.set(ENOTSUPP, 'ENOTSUPP');
+// Linux errnos Node does not name: the kernel's ENOTSUPP, and ELIBACC ("cannot access a needed
+// shared library"), which open() reports when the addon did not load.
+const EXTRA_ERRNOS: Record<string, number> = { ENOTSUPP, ELIBACC: 79 };
+for (const [name, value] of Object.entries(EXTRA_ERRNOS)) errnoNames.set(value, name);
 
 /** The errno name for a positive errno number (`'E' + number` when unknown). */
 export function errnoName(errno: number): string {
@@ -15,8 +18,7 @@ export function errnoName(errno: number): string {
 
 /** The errno number for a name, or undefined. */
 export function errnoNumber(name: string): number | undefined {
-  if (name === 'ENOTSUPP') return ENOTSUPP;
-  return (constants.errno as Record<string, number>)[name];
+  return EXTRA_ERRNOS[name] ?? (constants.errno as Record<string, number>)[name];
 }
 
 /** An error the kernel (or the simulated kernel) answered, carrying its errno name. */

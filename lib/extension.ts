@@ -3,7 +3,6 @@
  * the native backend with a view of the area they make no addon call unless a grant must be
  * yielded.
  */
-import { threadId } from 'node:worker_threads';
 import {
   OFFSET_CPU_ID,
   OFFSET_FLAGS,
@@ -61,7 +60,6 @@ export class SliceExtension {
   // simulated interrupts); null sends enter/exit to the slow paths.
   readonly #fastArea: Uint8Array | null;
   readonly #timed: boolean;
-  readonly #owner = threadId;
   #depth = 0;
   readonly #counts: OutcomeCounts = { clean: 0, yielded: 0, raced: 0, revoked: 0 };
 
@@ -78,7 +76,6 @@ export class SliceExtension {
 
   /** Whether the kernel has the extension enabled for this thread (prctl GET). */
   get enabled(): boolean {
-    this.checkThread();
     return this.#impl.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
   }
 
@@ -93,7 +90,6 @@ export class SliceExtension {
   }
 
   private set(on: boolean): void {
-    this.checkThread();
     if (this.#depth !== 0) {
       throw new Error(`${on ? 'enable' : 'disable'}() inside a critical section: call it outside enter()/exit() (its syscall would end any grant)`);
     }
@@ -192,7 +188,6 @@ export class SliceExtension {
 
   /** rseq_slice_yield(): true when it ended an active grant. Throws RseqError (ENOSYS…). */
   yield(): boolean {
-    this.checkThread();
     return this.#impl.sliceYield() === 1;
   }
 
@@ -227,7 +222,4 @@ export class SliceExtension {
     return (this.#impl.readField(OFFSET_FLAGS) & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0;
   }
 
-  private checkThread(): void {
-    if (threadId !== this.#owner) throw new Error('this SliceExtension belongs to another thread');
-  }
 }

@@ -38,7 +38,7 @@ export interface OpenOptions {
 
 function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): SliceExtension {
   const { addon, error } = addonState();
-  if (!addon) throw new RseqError('dlopen', errnoNumber('ELIBACC') ?? 79, `the native addon did not load: ${error}`);
+  if (!addon) throw new RseqError('dlopen', errnoNumber('ELIBACC') as number, `the native addon did not load: ${error}`);
   nativeArea(addon, enable);
   const enabled = nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
   if (enable && !enabled) nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);

@@ -238,6 +238,9 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   raw.Set("register", Napi::Function::New(env, RawRegister, "rawRegister"));
   raw.Set("unregister", Napi::Function::New(env, RawUnregister, "rawUnregister"));
   raw.Set("read", Napi::Function::New(env, RawRead, "rawRead"));
+  raw.Set("ownAreas", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), OwnAreasRegistered());
+  }, "ownAreas"));
   raw.Set("forkProbe", Napi::Function::New(env, ForkProbe, "forkProbe"));
   exports.Set("raw", raw);
   exports.Set("btrl", Napi::Boolean::New(env, RSEQ_SLICE_HAVE_BTRL != 0));

@@ -7,6 +7,7 @@
 #include <sys/auxv.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -48,6 +49,8 @@ uint32_t KernelFeatureSize(const Environment& env) {
   return env.auxFeatureSize ? static_cast<uint32_t>(env.auxFeatureSize) : kRseqOriginalFeatureSize;
 }
 
+std::atomic<int> ownAreasRegistered{0};
+
 // The addon's own area. Its destructor runs at thread exit (worker termination included), before
 // the memory could be reused, so the kernel never writes into a freed area.
 struct OwnArea {
@@ -56,7 +59,10 @@ struct OwnArea {
   ~OwnArea() {
     if (area == nullptr) return;
     // If unregistering fails the kernel may still write here: leak the bytes rather than free.
-    if (RseqUnregister(area, length) == 0) std::free(area);
+    if (RseqUnregister(area, length) == 0) {
+      std::free(area);
+      ownAreasRegistered--;
+    }
     area = nullptr;
   }
 };
@@ -95,6 +101,7 @@ void RegisterOwn(const Environment& env, bool defaultOn) {
   }
   ownArea.area = area;
   ownArea.length = length;
+  ownAreasRegistered++;
   state.area = area;
   state.owner = AreaOwner::kAddon;
   state.length = length;
@@ -109,6 +116,8 @@ const Environment& GetEnvironment() {
 }
 
 const AreaState& CurrentAreaState() { return state; }
+
+int OwnAreasRegistered() { return ownAreasRegistered.load(); }
 
 const AreaState& ThreadArea(bool defaultOn) {
   if (resolved) return state;

@@ -40,6 +40,10 @@ const AreaState& ThreadArea(bool defaultOn);
 // The state so far, without resolving (area null until ThreadArea ran in this thread).
 const AreaState& CurrentAreaState();
 
+// How many of the addon's own areas are registered now, process-wide: each thread's is
+// unregistered (and freed) when the thread exits, so this falls back when workers end.
+int OwnAreasRegistered();
+
 }  // namespace rseq_slice
 
 #endif  // RSEQ_SLICE_RSEQ_AREA_H

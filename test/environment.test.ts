@@ -1,0 +1,83 @@
+/**
+ * Environments the package does not control, simulated in child processes: no addon, another
+ * platform, a malformed override. The package must load, detect() must say what is wrong, open()
+ * must fall back, and nothing may crash.
+ */
+import { expect } from 'chai';
+import { runNode, runNodeJson } from './helpers';
+
+interface Outcome {
+  detection: {
+    platform: { os: string; arch: string };
+    addon: { loaded: boolean; error?: string };
+    rseq: { registered: boolean; reason?: string };
+    sliceExtension: { available: boolean; reason?: string };
+    backend: string;
+  };
+  backend: string;
+  fallbackReason?: string;
+  sections: number;
+  nativeError: { name: string; code: string; syscall: string };
+}
+
+const PROBE = `
+  const rs = require('./dist');
+  const detection = rs.detect();
+  const h = rs.open();
+  for (let i = 0; i < 100; i++) h.run(() => i);
+  let nativeError;
+  try { rs.open({ backend: 'native' }); } catch (e) { nativeError = { name: e.name, code: e.code, syscall: e.syscall }; }
+  console.log(JSON.stringify({ detection, backend: h.backend, fallbackReason: h.fallbackReason, sections: h.stats.sections, nativeError }));`;
+
+function probe(env: NodeJS.ProcessEnv): Outcome {
+  return runNodeJson<Outcome>(PROBE, { env });
+}
+
+describe('environments: the addon missing', () => {
+  it('loads, reports addon.loaded false with the error, and runs on the simulator', () => {
+    const r = probe({ RSEQ_SLICE_DISABLE_ADDON: '1' });
+    expect(r.detection.addon).to.deep.equal({ loaded: false, error: 'disabled by RSEQ_SLICE_DISABLE_ADDON=1' });
+    expect(r.detection.rseq.registered).to.equal(false);
+    expect(r.detection.sliceExtension.reason).to.contain('the native addon did not load');
+    expect(r.detection.backend).to.equal('simulator');
+    expect(r.backend).to.equal('simulator');
+    expect(r.fallbackReason).to.contain('the native addon did not load');
+    expect(r.sections).to.equal(100);
+    expect(r.nativeError).to.deep.equal({ name: 'RseqError', code: 'ELIBACC', syscall: 'dlopen' });
+  });
+});
+
+describe('environments: another platform (RSEQ_SLICE_PLATFORM)', () => {
+  it('darwin-arm64: loads, says rseq exists only on Linux, simulator works', () => {
+    const r = probe({ RSEQ_SLICE_PLATFORM: 'darwin-arm64' });
+    expect(r.detection.platform).to.include({ os: 'darwin', arch: 'arm64' });
+    expect(r.detection.addon.loaded).to.equal(false);
+    expect(r.detection.addon.error).to.contain('rseq exists only on Linux');
+    expect(r.detection.sliceExtension.reason).to.equal('rseq exists only on Linux');
+    expect(r.backend).to.equal('simulator');
+    expect(r.sections).to.equal(100);
+    expect(r.nativeError.code).to.equal('ELIBACC');
+  });
+
+  it('linux-arm64 without a binary for it: says no native build, simulator works', () => {
+    const r = probe({ RSEQ_SLICE_PLATFORM: 'linux-arm64' });
+    expect(r.detection.platform).to.include({ os: 'linux', arch: 'arm64' });
+    expect(r.detection.addon.error).to.contain('no native build for linux-arm64');
+    expect(r.backend).to.equal('simulator');
+  });
+
+  it('a malformed value is reported, not ignored, and nothing throws from detect()', () => {
+    const r = probe({ RSEQ_SLICE_PLATFORM: 'not a platform' });
+    expect(r.detection.addon.loaded).to.equal(false);
+    expect(r.detection.addon.error).to.contain('env RSEQ_SLICE_PLATFORM must look like os-arch');
+    expect(r.backend).to.equal('simulator');
+  });
+
+  it('the CLI reports it too and exits 0 (1 with --require)', () => {
+    const ok = runNode(`process.argv = ['node', 'rseq-slice', 'detect']; require('./dist/cli').main(['detect'])`, { env: { RSEQ_SLICE_PLATFORM: 'darwin-x64' } });
+    expect(ok.status).to.equal(0);
+    expect(ok.stdout).to.contain('rseq exists only on Linux');
+    const req = runNode(`process.exitCode = require('./dist/cli').main(['detect', '--require'])`, { env: { RSEQ_SLICE_PLATFORM: 'darwin-x64' } });
+    expect(req.status).to.equal(1);
+  });
+});
