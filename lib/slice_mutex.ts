@@ -9,15 +9,16 @@ import type { SliceExtension } from './extension';
 import { open } from './open';
 import { checkInteger, checkOptionsObject, isThenable } from './validate';
 
-// Lock word states (Drepper, "Futexes Are Tricky", mutex 2).
-const UNLOCKED = 0;
+// One lock word: 0 when free, else (owner << 2) | LOCKED, with CONTENDED set while others may
+// sleep on it (after Drepper, "Futexes Are Tricky", mutex 2). Keeping the owner in the same word
+// lets unlock() check ownership without an extra atomic store on either path.
+const FREE = 0;
 const LOCKED = 1;
 const CONTENDED = 2;
 const STATE = 0;
-const OWNER = 1;
 
 /** Bytes of SharedArrayBuffer one SliceMutex needs. */
-export const SLICE_MUTEX_BYTES = 8;
+export const SLICE_MUTEX_BYTES = 4;
 
 export interface SliceMutexOptions {
   /** This thread's handle; default: one `open()` per thread, shared by its mutexes. `null`: no extension requests. */
@@ -37,8 +38,8 @@ export class SliceMutex {
   readonly #word: Int32Array;
   readonly #slice: SliceExtension | null;
   readonly #spin: number;
-  // threadId + 1 of the holder, so that 0 means "nobody".
-  readonly #me = threadId + 1;
+  // This thread's locked word: (threadId + 1) << 2 | LOCKED, so that no holder encodes as FREE.
+  readonly #mine = ((threadId + 1) << 2) | LOCKED;
 
   /**
    * A mutex over `buffer` (a SharedArrayBuffer of at least SLICE_MUTEX_BYTES bytes, zeroed for an
@@ -55,7 +56,7 @@ export class SliceMutex {
       throw new RangeError(`SliceMutex needs ${SLICE_MUTEX_BYTES} bytes at byteOffset ${byteOffset}; the buffer has ${buffer.byteLength}`);
     }
     checkOptionsObject('SliceMutex options', options, ['slice', 'spin']);
-    this.#word = new Int32Array(buffer, byteOffset, 2);
+    this.#word = new Int32Array(buffer, byteOffset, 1);
     this.#spin = checkInteger('spin', options.spin, 100, 0, 1e6);
     this.#slice = options.slice === undefined ? defaultSlice() : options.slice;
   }
@@ -72,47 +73,58 @@ export class SliceMutex {
 
   /** Whether this thread holds the lock. */
   get held(): boolean {
-    return Atomics.load(this.#word, OWNER) === this.#me;
+    return (Atomics.load(this.#word, STATE) & ~CONTENDED) === this.#mine;
   }
 
   /** Takes the lock if it is free; returns whether it did. Never blocks. */
   tryLock(): boolean {
-    if (Atomics.compareExchange(this.#word, STATE, UNLOCKED, LOCKED) !== UNLOCKED) {
-      if (Atomics.load(this.#word, OWNER) === this.#me) throw new Error('SliceMutex: tryLock() by the thread that holds it (not recursive)');
+    const c = Atomics.compareExchange(this.#word, STATE, FREE, this.#mine);
+    if (c !== FREE) {
+      if ((c & ~CONTENDED) === this.#mine) throw new Error('SliceMutex: tryLock() by the thread that holds it (not recursive)');
       return false;
     }
-    this.#acquired();
+    this.#slice?.enter();
     return true;
   }
 
   /** Takes the lock, waiting (spinning, then sleeping) while another thread holds it. Not recursive. */
   lock(): void {
     const w = this.#word;
-    let c = Atomics.compareExchange(w, STATE, UNLOCKED, LOCKED);
-    if (c !== UNLOCKED) {
-      if (Atomics.load(w, OWNER) === this.#me) throw new Error('SliceMutex: lock() by the thread that holds it would deadlock (not recursive)');
-      for (let i = 0; i < this.#spin && c !== UNLOCKED; i++) c = Atomics.compareExchange(w, STATE, UNLOCKED, LOCKED);
-      if (c !== UNLOCKED) {
-        // Mark contended, sleep until woken, and take it as contended (others may still wait).
-        if (c !== CONTENDED) c = Atomics.exchange(w, STATE, CONTENDED);
-        while (c !== UNLOCKED) {
-          Atomics.wait(w, STATE, CONTENDED);
-          c = Atomics.exchange(w, STATE, CONTENDED);
-        }
-      }
+    let c = Atomics.compareExchange(w, STATE, FREE, this.#mine);
+    if (c !== FREE) {
+      if ((c & ~CONTENDED) === this.#mine) throw new Error('SliceMutex: lock() by the thread that holds it would deadlock (not recursive)');
+      this.#lockSlow(c);
     }
-    this.#acquired();
+    this.#slice?.enter();
+  }
+
+  #lockSlow(seen: number): void {
+    const w = this.#word;
+    let c = seen;
+    for (let i = 0; i < this.#spin && c !== FREE; i++) c = Atomics.compareExchange(w, STATE, FREE, this.#mine);
+    if (c === FREE) return;
+    // Mark contended and sleep until the word is free; take it as contended (others may wait).
+    const contended = this.#mine | CONTENDED;
+    for (;;) {
+      c = Atomics.load(w, STATE);
+      if (c === FREE) {
+        if (Atomics.compareExchange(w, STATE, FREE, contended) === FREE) return;
+        continue;
+      }
+      if ((c & CONTENDED) === 0 && Atomics.compareExchange(w, STATE, c, c | CONTENDED) !== c) continue;
+      Atomics.wait(w, STATE, c | CONTENDED);
+    }
   }
 
   /** Releases the lock (only its holder may), then ends the section, yielding if extended. */
   unlock(): void {
     const w = this.#word;
-    const owner = Atomics.load(w, OWNER);
-    if (owner !== this.#me) {
-      throw new Error(owner === 0 ? 'SliceMutex: unlock() of an unlocked mutex' : 'SliceMutex: unlock() by a thread that does not hold the lock');
+    const c = Atomics.load(w, STATE);
+    if ((c & ~CONTENDED) !== this.#mine) {
+      throw new Error(c === FREE ? 'SliceMutex: unlock() of an unlocked mutex' : 'SliceMutex: unlock() by a thread that does not hold the lock');
     }
-    Atomics.store(w, OWNER, 0);
-    if (Atomics.exchange(w, STATE, UNLOCKED) === CONTENDED) Atomics.notify(w, STATE, 1);
+    // Only the holder clears the word; a waiter may have set CONTENDED meanwhile, so exchange.
+    if ((Atomics.exchange(w, STATE, FREE) & CONTENDED) !== 0) Atomics.notify(w, STATE, 1);
     // After the release: a granted extension is given back with the lock already free.
     this.#slice?.exit();
   }
@@ -133,8 +145,4 @@ export class SliceMutex {
     return result;
   }
 
-  #acquired(): void {
-    Atomics.store(this.#word, OWNER, this.#me);
-    this.#slice?.enter();
-  }
 }

@@ -3,7 +3,7 @@
  * same run. Every task runs an inner loop of INNER operations per sample (a single nanosecond-
  * scale operation is below the timer's resolution); figures are median ns per operation.
  *
- *   npm run bench [-- --json] [-- --time MS]
+ *   npm run bench [-- --json] [-- --time MS] [-- --no-contended]
  *
  * It measures the compiled package (dist/), as users run it.
  *
@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { addonState } from '../dist/addon';
 import { SliceExtension } from '../dist/extension';
 import { NativeBackend } from '../dist/native_backend';
-import { detect, open } from '../dist';
+import { detect, open, SliceMutex } from '../dist';
+import { formatResult, runContention, type ContentionResult } from './contention';
 
 const INNER = 1000;
 
@@ -38,7 +39,7 @@ function nativeHandle(fastPath: 'javascript' | 'native-call'): SliceExtension {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, time: { type: 'string' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, time: { type: 'string' }, 'no-contended': { type: 'boolean' } } });
   const time = values.time === undefined ? 500 : Number(values.time);
   if (!Number.isFinite(time) || time <= 0) throw new Error(`--time must be a positive number of ms; got ${values.time}`);
   const { addon } = addonState();
@@ -48,6 +49,9 @@ async function main(): Promise<void> {
   const sim = open({ backend: 'simulator', simulator: { interruptRateHz: 0 } });
   let sink = 0;
   const fn = (): number => sink + 1;
+  const mutexOn = SliceMutex.create({ slice: js });
+  const mutexOff = SliceMutex.create({ slice: null });
+  const spinWord = new Int32Array(new SharedArrayBuffer(4));
 
   const bench = new Bench({ time, warmupTime: 200, iterations: 20 });
   const tasks: Record<string, () => void> = {
@@ -86,6 +90,27 @@ async function main(): Promise<void> {
     'simulator run(fn), rate 0': () => {
       for (let i = 0; i < INNER; i++) sink = sim.run(fn);
     },
+    'Atomics spin lock lock+unlock': () => {
+      for (let i = 0; i < INNER; i++) {
+        while (Atomics.compareExchange(spinWord, 0, 0, 1) !== 0);
+        sink += i & 1;
+        Atomics.store(spinWord, 0, 0);
+      }
+    },
+    'SliceMutex lock+unlock, requests off': () => {
+      for (let i = 0; i < INNER; i++) {
+        mutexOff.lock();
+        sink += i & 1;
+        mutexOff.unlock();
+      }
+    },
+    'SliceMutex lock+unlock, requests on': () => {
+      for (let i = 0; i < INNER; i++) {
+        mutexOn.lock();
+        sink += i & 1;
+        mutexOn.unlock();
+      }
+    },
   };
   for (const [name, task] of Object.entries(tasks)) bench.add(name, task);
   await bench.run();
@@ -118,7 +143,17 @@ async function main(): Promise<void> {
     figure('cpu() from the area', 'sched_getcpu() through N-API'),
     figure('sched_getcpu() through N-API'),
     figure('simulator run(fn), rate 0', 'plain call fn()'),
+    figure('Atomics spin lock lock+unlock', 'empty loop (baseline)'),
+    figure('SliceMutex lock+unlock, requests off', 'Atomics spin lock lock+unlock'),
+    figure('SliceMutex lock+unlock, requests on', 'Atomics spin lock lock+unlock'),
   ];
+  // Contended throughput: workers on this machine's CPUs, requests off and on, in one run.
+  const contended: ContentionResult[] = [];
+  if (!values['no-contended']) {
+    for (const workers of [2, 4, 8]) {
+      for (const slice of ['off', 'on'] as const) contended.push(await runContention({ workers, seconds: 1, slice, hog: false }));
+    }
+  }
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -128,7 +163,7 @@ async function main(): Promise<void> {
     sliceExtension: detect().sliceExtension.available,
   };
   if (values.json) {
-    console.log(JSON.stringify({ machine, inner: INNER, figures }, null, 2));
+    console.log(JSON.stringify({ machine, inner: INNER, figures, contended }, null, 2));
     return;
   }
   console.log(`${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}; slice extension ${machine.sliceExtension ? 'available' : 'not available (the fast path is measured over the real area, never granted)'}`);
@@ -136,6 +171,14 @@ async function main(): Promise<void> {
   for (const f of figures) {
     const ratio = f.ratio !== undefined ? `  ${f.ratio.toFixed(2)}x ${f.baseline}` : '';
     console.log(`${f.name.padEnd(42)} ${f.nsPerOp.toFixed(2).padStart(8)} ns${ratio}`);
+  }
+  if (contended.length) {
+    console.log('\ncontended SliceMutex, sections 1–20 µs, 1 s each (ratios on/off in the same run):');
+    for (const r of contended) console.log(`  ${formatResult(r)}`);
+    for (const workers of [2, 4, 8]) {
+      const [off, on] = contended.filter((r) => r.workers === workers);
+      if (off && on) console.log(`  ${workers} workers: throughput on/off ${(on.opsPerSec / off.opsPerSec).toFixed(3)}x, wait p99 on/off ${(on.waitNs.p99 / Math.max(1, off.waitNs.p99)).toFixed(3)}x`);
+    }
   }
   if (sink === 0.5) console.log(''); // keep `sink` observable
 }

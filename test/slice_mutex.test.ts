@@ -23,10 +23,10 @@ describe('SliceMutex', () => {
     const shared = new SharedArrayBuffer(SLICE_MUTEX_BYTES);
     const a = new SliceMutex(shared, 0, { slice: null });
     expect(a.tryLock()).to.equal(true);
+    a.unlock();
     const view = new Int32Array(shared);
-    Atomics.store(view, 1, 999); // pretend another thread holds it
+    Atomics.store(view, 0, (999 << 2) | 1); // another thread holds it
     expect(a.tryLock()).to.equal(false);
-    Atomics.store(view, 1, 0);
     Atomics.store(view, 0, 0);
   });
 
@@ -39,8 +39,7 @@ describe('SliceMutex', () => {
     m.unlock();
     const shared = new SharedArrayBuffer(SLICE_MUTEX_BYTES);
     const view = new Int32Array(shared);
-    Atomics.store(view, 0, 1);
-    Atomics.store(view, 1, 12345);
+    Atomics.store(view, 0, (12345 << 2) | 1);
     expect(() => new SliceMutex(shared, 0, { slice: null }).unlock()).to.throw(/does not hold the lock/);
   });
 
@@ -59,7 +58,7 @@ describe('SliceMutex', () => {
 
   it('rejects bad construction arguments', () => {
     expect(() => new SliceMutex(new ArrayBuffer(8) as never)).to.throw(TypeError, /must be a SharedArrayBuffer/);
-    expect(() => new SliceMutex(new SharedArrayBuffer(4))).to.throw(RangeError, /needs 8 bytes/);
+    expect(() => new SliceMutex(new SharedArrayBuffer(2))).to.throw(RangeError, /needs 4 bytes/);
     expect(() => new SliceMutex(new SharedArrayBuffer(16), 2)).to.throw(RangeError, /multiple of 4/);
     expect(() => new SliceMutex(new SharedArrayBuffer(8), 0, { spin: -1 })).to.throw(RangeError, /spin/);
     expect(() => new SliceMutex(new SharedArrayBuffer(8), 0, { spinn: 1 } as never)).to.throw(TypeError, /unknown option "spinn"/);
@@ -67,7 +66,7 @@ describe('SliceMutex', () => {
 
   it('loses no update: 4 workers increment a shared counter under contention', async function () {
     this.timeout(120_000);
-    const shared = new SharedArrayBuffer(SLICE_MUTEX_BYTES + 8);
+    const shared = new SharedArrayBuffer(16); // the mutex word, then a counter at byte 8
     const WORKERS = 4;
     const ROUNDS = 20000;
     const code = `

@@ -1,0 +1,58 @@
+// One worker of the contention benchmark (scripts/contention.ts): lock a shared SliceMutex, spin
+// for a critical section of random length, unlock; record wait and hold times. Plain JavaScript
+// so workers need no TypeScript loader. It uses the compiled package (dist/).
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const path = require('node:path');
+
+const { buffer, stop, slice, minNs, maxNs, seed, maxSamples } = workerData;
+const dist = path.join(__dirname, '..', 'dist');
+const rs = require(dist);
+
+function sliceHandle() {
+  if (slice === 'off') return null;
+  if (rs.detect().sliceExtension.available) return rs.open({ backend: 'native' });
+  // No extension on this kernel: the same native fast path over the real area, never granted,
+  // so the figure shows the cost of asking.
+  const { addonState } = require(path.join(dist, 'addon'));
+  const { SliceExtension } = require(path.join(dist, 'extension'));
+  const { NativeBackend } = require(path.join(dist, 'native_backend'));
+  const addon = addonState().addon;
+  if (!addon) return rs.open({ backend: 'simulator' });
+  addon.areaInfo(false);
+  return new SliceExtension(new NativeBackend(addon, true));
+}
+
+const handle = sliceHandle();
+const mutex = new rs.SliceMutex(buffer, 0, { slice: handle, spin: 50 });
+const counter = new Int32Array(buffer, 8, 1);
+// stop[0]: set to end the run; stop[1]: set to start it, once every worker is ready (startup
+// can take seconds under emulation and must not eat into the measured time).
+const stopFlag = new Int32Array(stop);
+const waits = new Float64Array(maxSamples);
+const holds = new Float64Array(maxSamples);
+let n = 0;
+let ops = 0;
+let x = seed >>> 0 || 1;
+const hr = process.hrtime.bigint;
+parentPort.postMessage('ready');
+Atomics.wait(stopFlag, 1, 0);
+while (Atomics.load(stopFlag, 0) === 0) {
+  x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+  const sectionNs = BigInt(minNs + (x % (maxNs - minNs + 1)));
+  const t0 = hr();
+  mutex.lock();
+  const t1 = hr();
+  counter[0]++;
+  const end = t1 + sectionNs;
+  while (hr() < end);
+  const t2 = hr();
+  mutex.unlock();
+  if (n < maxSamples) {
+    waits[n] = Number(t1 - t0);
+    holds[n] = Number(t2 - t1);
+    n++;
+  }
+  ops++;
+}
+parentPort.postMessage({ ops, waits: waits.subarray(0, n), holds: holds.subarray(0, n), stats: handle ? handle.stats : null });
