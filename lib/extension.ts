@@ -129,6 +129,28 @@ export class SliceExtension {
     return this.#count(this.#slowExit());
   }
 
+  /**
+   * @internal exit() that runs `between` after clearing `request` and before looking at
+   * `granted`: SliceMutex wakes a waiter there, so its futex syscall never runs with `request`
+   * set (fatal after a revoked grant on rseq_debug kernels), and a live grant ends in that
+   * syscall (the kernel reschedules then, as a yield would) instead of in a separate yield.
+   */
+  exitAround(between: () => void): Outcome {
+    if (this.#depth !== 1 || this.#area === null) {
+      const outcome = this.exit();
+      between();
+      return outcome;
+    }
+    this.#depth = 0;
+    if (this.#timed) this.#impl.sectionEnd();
+    const area = this.#area;
+    const requested = area[REQUEST];
+    area[REQUEST] = 0;
+    between();
+    if (area[GRANTED] !== 0) return this.#count(this.#yieldGranted());
+    return this.#count(requested !== 0 ? 'clean' : 'revoked');
+  }
+
   #innerExit(): Outcome {
     if (this.#depth === 0) throw new Error('exit() without a matching enter()');
     this.#depth--;

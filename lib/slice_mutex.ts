@@ -124,9 +124,12 @@ export class SliceMutex {
       throw new Error(c === FREE ? 'SliceMutex: unlock() of an unlocked mutex' : 'SliceMutex: unlock() by a thread that does not hold the lock');
     }
     // Only the holder clears the word; a waiter may have set CONTENDED meanwhile, so exchange.
-    if ((Atomics.exchange(w, STATE, FREE) & CONTENDED) !== 0) Atomics.notify(w, STATE, 1);
-    // After the release: a granted extension is given back with the lock already free.
-    this.#slice?.exit();
+    // The section ends after the release, so a granted extension is given back with the lock
+    // free; a waiter is woken with `request` already clear (see SliceExtension.exitAround).
+    const slice = this.#slice;
+    if ((Atomics.exchange(w, STATE, FREE) & CONTENDED) === 0) slice?.exit();
+    else if (slice) slice.exitAround(() => Atomics.notify(w, STATE, 1));
+    else Atomics.notify(w, STATE, 1);
   }
 
   /** Runs `fn` with the lock held and returns its value; `fn` must be synchronous. */
