@@ -19,7 +19,9 @@ inline void SliceEnter(Rseq* area) {
   CompilerBarrier();
 }
 
-#if defined(__x86_64__)
+// RSEQ_SLICE_PORTABLE_FAST_PATH forces the portable path on x86-64 too, so tests can check the
+// code other architectures run.
+#if defined(__x86_64__) && !defined(RSEQ_SLICE_PORTABLE_FAST_PATH)
 #define RSEQ_SLICE_HAVE_BTRL 1
 // One non-locked `btrl $0` clears `request` and reports whether it was still set, atomically with
 // respect to interrupts on this CPU (a grant clears `request` and sets `granted`).
