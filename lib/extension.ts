@@ -239,7 +239,7 @@ export class SliceExtension {
     return this.#impl.readField(OFFSET_MM_CID);
   }
 
-  /** The area's `flags` bits ENABLED/AVAILABLE as the kernel wrote them. */
+  /** Whether the kernel set the ENABLED bit in the area's `flags` (it mirrors `enabled`, without a syscall). */
   flagsEnabled(): boolean {
     return (this.#impl.readField(OFFSET_FLAGS) & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0;
   }
