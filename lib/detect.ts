@@ -102,6 +102,11 @@ function bootDisabled(param: string | null): boolean {
   return param !== null && /^(0|off|n|no|false)$/i.test(param);
 }
 
+function explainBootDisabled(out: SliceExtensionDetection): void {
+  out.reason = `the slice extension is disabled at boot (rseq_slice_ext=${out.bootParam} on the kernel command line)`;
+  out.remedy = 'remove rseq_slice_ext= from the kernel command line';
+}
+
 const KERNEL_NEEDED = 'Linux 7.0 or later built with CONFIG_RSEQ_SLICE_EXTENSION=y';
 
 function rseqReason(errno: number): string {
@@ -132,8 +137,7 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
       out.reason = 'this kernel predates the slice extension (prctl PR_RSEQ_SLICE_EXTENSION answers EINVAL)';
       out.remedy = `run ${KERNEL_NEEDED}`;
     } else if (out.errno === 'ENOTSUPP' && bootDisabled(out.bootParam)) {
-      out.reason = `the slice extension is disabled at boot (rseq_slice_ext=${out.bootParam} on the kernel command line)`;
-      out.remedy = 'remove rseq_slice_ext= from the kernel command line';
+      explainBootDisabled(out);
     } else if (out.errno === 'ENOTSUPP') {
       out.reason = 'this kernel was built without CONFIG_RSEQ_SLICE_EXTENSION (prctl answers ENOTSUPP)';
       out.remedy = `run ${KERNEL_NEEDED}`;
@@ -160,8 +164,7 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
   }
   out.errno = errnoName(-set);
   if (out.errno === 'ENOTSUPP' && bootDisabled(out.bootParam)) {
-    out.reason = `the slice extension is disabled at boot (rseq_slice_ext=${out.bootParam} on the kernel command line)`;
-    out.remedy = 'remove rseq_slice_ext= from the kernel command line';
+    explainBootDisabled(out);
   } else if (out.errno === 'ENOTSUPP' && rseq.mode === 'legacy') {
     out.reason =
       rseq.owner === 'libc'

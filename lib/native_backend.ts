@@ -3,11 +3,12 @@ import {
   OUTCOMES,
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXTENSION_SET,
+  PR_RSEQ_SLICE_EXT_ENABLE,
   type Outcome,
 } from './abi';
 import type { NativeAddon, NativeAreaInfo } from './addon';
 import type { SliceBackend } from './backend';
-import { RseqError } from './errors';
+import { errnoNumber, RseqError } from './errors';
 
 const OP_NAMES: Record<number, string> = {
   [PR_RSEQ_SLICE_EXTENSION_GET]: 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)',
@@ -32,7 +33,7 @@ export function nativeYield(addon: NativeAddon): number {
  * to disabled afterwards. Only meaningful while it is disabled.
  */
 export function probeEnable(addon: NativeAddon): number {
-  const rc = addon.prctl(PR_RSEQ_SLICE_EXTENSION_SET, 1, 0, 0);
+  const rc = addon.prctl(PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, 0, 0);
   if (rc >= 0) addon.prctl(PR_RSEQ_SLICE_EXTENSION_SET, 0, 0, 0);
   return rc;
 }
@@ -40,7 +41,7 @@ export function probeEnable(addon: NativeAddon): number {
 /** The thread's area, registered when needed; throws RseqError when there is none. */
 export function nativeArea(addon: NativeAddon, defaultOn: boolean): NativeAreaInfo {
   const info = addon.areaInfo(defaultOn);
-  if (info.owner === 0) throw new RseqError('rseq', info.error || 38, 'no rseq area for this thread');
+  if (info.owner === 0) throw new RseqError('rseq', info.error || (errnoNumber('ENOSYS') as number), 'no rseq area for this thread');
   return info;
 }
 
@@ -85,7 +86,7 @@ export class NativeBackend implements SliceBackend {
   readField(offset: number): number {
     if (this.fields !== null) return this.fields[offset >> 2] as number;
     const a = this.addon.readArea();
-    if (a === null) throw new RseqError('rseq', 6, 'no rseq area for this thread');
+    if (a === null) throw new RseqError('rseq', errnoNumber('ENXIO') as number, 'no rseq area for this thread');
     const byOffset: Record<number, number> = { 0: a.cpuIdStart, 4: a.cpuId, 16: a.flags, 20: a.nodeId, 24: a.mmCid };
     const value = byOffset[offset];
     if (value === undefined) throw new RangeError(`no 32-bit field at offset ${offset}`);
