@@ -15,10 +15,11 @@ import { Bench } from 'tinybench';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { addonState } from '../dist/addon';
-import { SliceExtension } from '../dist/extension';
-import { NativeBackend } from '../dist/native_backend';
+import type { SliceExtension } from '../dist/extension';
 import { detect, open, SliceMutex } from '../dist';
 import { formatResult, runContention, type ContentionResult } from './contention';
+
+const { benchHandle } = require('./bench-handle') as { benchHandle: (fastPath: 'javascript' | 'native-call') => SliceExtension };
 
 const INNER = 1000;
 
@@ -29,23 +30,14 @@ interface Figure {
   ratio?: number;
 }
 
-function nativeHandle(fastPath: 'javascript' | 'native-call'): SliceExtension {
-  const d = detect();
-  if (d.sliceExtension.available) return open({ backend: 'native', fastPath });
-  const { addon } = addonState();
-  if (!addon) throw new Error('the native addon did not load');
-  addon.areaInfo(false);
-  return new SliceExtension(new NativeBackend(addon, fastPath === 'javascript'));
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { json: { type: 'boolean' }, time: { type: 'string' }, 'no-contended': { type: 'boolean' } } });
   const time = values.time === undefined ? 500 : Number(values.time);
   if (!Number.isFinite(time) || time <= 0) throw new Error(`--time must be a positive number of ms; got ${values.time}`);
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
-  const js = nativeHandle('javascript');
-  const call = nativeHandle('native-call');
+  const js = benchHandle('javascript');
+  const call = benchHandle('native-call');
   const sim = open({ backend: 'simulator', simulator: { interruptRateHz: 0 } });
   let sink = 0;
   const fn = (): number => sink + 1;

@@ -11,16 +11,8 @@ const rs = require(dist);
 
 function sliceHandle() {
   if (slice === 'off') return null;
-  if (rs.detect().sliceExtension.available) return rs.open({ backend: 'native' });
-  // No extension on this kernel: the same native fast path over the real area, never granted,
-  // so the figure shows the cost of asking.
-  const { addonState } = require(path.join(dist, 'addon'));
-  const { SliceExtension } = require(path.join(dist, 'extension'));
-  const { NativeBackend } = require(path.join(dist, 'native_backend'));
-  const addon = addonState().addon;
-  if (!addon) return rs.open({ backend: 'simulator' });
-  addon.areaInfo(false);
-  return new SliceExtension(new NativeBackend(addon, true));
+  if (!rs.detect().addon.loaded) return rs.open({ backend: 'simulator' });
+  return require('./bench-handle').benchHandle('javascript');
 }
 
 const handle = sliceHandle();
