@@ -15,6 +15,12 @@ export interface SliceBackend {
   sectionEnd(): void;
   /** Called between reading `granted` and the yield syscall (the window a revocation can hit). */
   beforeYield(): void;
+  /**
+   * After a `revoked` section: a harmless syscall (rseq_slice_yield, answering 0) that clears the
+   * check a revoked grant leaves armed, so a syscall inside the next section is not fatal on
+   * rseq_debug kernels. Never throws.
+   */
+  disarm(): void;
   /** rseq_slice_yield(): 1 or 0; throws RseqError. */
   sliceYield(): number;
   /** prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, 0, 0); throws RseqError. */

@@ -121,8 +121,7 @@ export class SliceExtension {
           this.#counts.clean++;
           return 'clean';
         }
-        this.#counts.revoked++;
-        return 'revoked';
+        return this.#revoked();
       }
       return this.#count(this.#yieldGranted());
     }
@@ -148,7 +147,7 @@ export class SliceExtension {
     area[REQUEST] = 0;
     between();
     if (area[GRANTED] !== 0) return this.#count(this.#yieldGranted());
-    return this.#count(requested !== 0 ? 'clean' : 'revoked');
+    return requested !== 0 ? this.#count('clean') : this.#revoked();
   }
 
   #innerExit(): Outcome {
@@ -172,7 +171,18 @@ export class SliceExtension {
     const requested = area[REQUEST];
     area[REQUEST] = 0;
     if (area[GRANTED] !== 0) return this.#yieldGranted();
-    return requested !== 0 ? 'clean' : 'revoked';
+    if (requested !== 0) return 'clean';
+    this.#impl.disarm(); // see #revoked()
+    return 'revoked';
+  }
+
+  // Both bytes clear: the kernel revoked a grant or scheduled us. A revoked grant leaves the
+  // kernel's syscall-entry check armed, and on rseq_debug kernels a syscall with `request` set
+  // (V8's GC or JIT can make one inside any later section) is then fatal: disarm it now.
+  #revoked(): 'revoked' {
+    this.#counts.revoked++;
+    this.#impl.disarm();
+    return 'revoked';
   }
 
   #yieldGranted(): Outcome {

@@ -111,7 +111,7 @@ export class SimulatedKernel {
   readonly alignment = 64;
   private nsec: number;
   private clock = 0;
-  private readonly threads: SimulatedThread[] = [];
+  private readonly threadList: SimulatedThread[] = [];
 
   constructor(options: SimulatedKernelOptions = {}) {
     checkOptionsObject('SimulatedKernel options', options, ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus']);
@@ -150,7 +150,7 @@ export class SimulatedKernel {
     const target = this.clock + ns;
     for (;;) {
       let next: SimulatedThread | undefined;
-      for (const t of this.threads) {
+      for (const t of this.threadList) {
         const expiry = t.grantExpiry;
         if (expiry !== null && expiry <= target && (next === undefined || expiry < (next.grantExpiry as number))) next = t;
       }
@@ -163,14 +163,19 @@ export class SimulatedKernel {
 
   /** A new thread: not registered, extension disabled (as a new thread starts). */
   createThread(): SimulatedThread {
-    const t = new SimulatedThread(this, this.threads.length % this.cpus, this.threads.length);
-    this.threads.push(t);
+    const t = new SimulatedThread(this, this.threadList.length % this.cpus, this.threadList.length);
+    this.threadList.push(t);
     return t;
+  }
+
+  /** The threads of this kernel, in creation order (forked children included). */
+  get threads(): readonly SimulatedThread[] {
+    return this.threadList;
   }
 
   /** @internal a forked child's thread, which keeps its parent's state. */
   adoptThread(t: SimulatedThread): void {
-    this.threads.push(t);
+    this.threadList.push(t);
   }
 }
 

@@ -60,6 +60,10 @@ export class SimulatorBackend implements SliceBackend {
     this.kernel.advance(windowNs - elapsed);
   }
 
+  disarm(): void {
+    this.thread.sliceYield();
+  }
+
   sliceYield(): number {
     return this.thread.sliceYield();
   }

@@ -56,7 +56,12 @@ inline long SliceExit(Rseq* area) {
     if (rc < 0) return rc;
     return rc == 1 ? kYielded : kRaced;
   }
-  return wasSet ? kClean : kRevoked;
+  if (wasSet) return kClean;
+  // Revoked or scheduled. A revoked grant leaves the kernel's syscall-entry check armed, which on
+  // rseq_debug kernels makes a syscall inside the next section fatal; a yield (answering 0, or
+  // ENOSYS where nothing can have been granted) disarms it.
+  SliceYield();
+  return kRevoked;
 }
 
 }  // namespace rseq_slice

@@ -376,6 +376,20 @@ describe('simulator backend of open()', () => {
     expect(h.stats.revoked).to.be.greaterThan(0);
   });
 
+  it('a syscall inside a section after a revoked one does not kill the thread (exit disarms the kernel check)', () => {
+    const kernel = new SimulatedKernel({ seed: 5 });
+    const h = open({ backend: 'simulator', simulator: { kernel, interruptRateHz: 2e6, sectionNsec: 2000 } });
+    const thread = kernel.threads[0]!;
+    for (let i = 0; i < 5000; i++) {
+      h.enter();
+      thread.syscall('write'); // e.g. V8 collecting garbage inside the section
+      h.exit();
+    }
+    expect(h.stats.revoked, 'the run contains revoked sections').to.be.greaterThan(0);
+    expect(thread.terminated).to.equal(null);
+    expect(thread.counters.yields).to.equal(h.stats.yielded); // disarming yields end no grant
+  });
+
   it('same seed and section length, same outcomes', () => {
     const run = (): unknown => {
       const h = open({ backend: 'simulator', simulator: { seed: 42, interruptRateHz: 5e5, sectionNsec: 3000 } });
