@@ -1,101 +1,68 @@
 #!/usr/bin/env node
 /**
- * The `rseq-slice` command: feature detection for operators and CI.
- *   rseq-slice detect [--json] [--require]
+ * The `rseq-slice` command: dispatches to one subcommand per file in commands/.
+ *   rseq-slice [COMMAND] [OPTIONS]      (no command: detect)
  */
-import { parseArgs } from 'node:util';
-import { detect, type Detection } from './detect';
+import type { CliIo, Command } from './commands/command';
+import { EXIT_USAGE } from './commands/command';
+import { detectCommand } from './commands/detect';
+import { packageVersion } from './version';
 
-const USAGE = `Usage: rseq-slice detect [--json] [--require]
+/** Every subcommand, in the order `--help` lists them; the first is the default. */
+export const COMMANDS: readonly Command[] = [detectCommand];
+
+export function usage(): string {
+  const lines = COMMANDS.map((c, i) => `${i === 0 ? 'Usage: ' : '       '}rseq-slice ${c.synopsis}`);
+  return `${lines.join('\n')}
+       rseq-slice COMMAND --help
        rseq-slice --help | --version
 
-Reports whether this kernel can grant rseq time slice extensions to this process.
+Without a command, runs detect. Each command's --help gives its options and exit status.
 
-Options:
-  --json      print detect()'s result as JSON
-  --require   exit 1 (with the reason) unless the kernel can grant extensions
-  -h, --help  show this help
-  -v, --version  print the package version
-
-Exit status: 0 success, 1 --require not met, 2 bad usage.`;
-
-function version(): string {
-  return (require('../package.json') as { version: string }).version;
+Exit status: 2 bad usage; otherwise the command's.`;
 }
 
-function yesNo(v: boolean): string {
-  return v ? 'yes' : 'no';
-}
+const defaultIo: CliIo = { out: (s) => console.log(s), err: (s) => console.error(s) };
 
-/** The human report: what works, what does not and why, what to do. */
-export function formatReport(d: Detection): string {
-  const lines: string[] = [];
-  const p = d.platform;
-  lines.push(`rseq-slice ${version()}`);
-  lines.push(`platform        ${p.os} ${p.arch}, kernel ${p.kernel}, ${p.libc}`);
-  lines.push(`native addon    ${d.addon.loaded ? `loaded${d.addon.btrl ? ' (x86-64 btrl fast path)' : ''}` : `not loaded: ${d.addon.error}`}`);
-  const r = d.rseq;
-  if (r.registered) {
-    lines.push(
-      `rseq area       registered by ${r.owner}, ${r.length} bytes (${r.mode}), feature size ${r.featureSize}` +
-        (r.kernelFeatureSize !== null ? `; kernel feature size ${r.kernelFeatureSize}, alignment ${r.kernelAlignment}` : ''),
-    );
-  } else {
-    lines.push(`rseq area       none: ${r.reason ?? 'unknown reason'}`);
-  }
-  const s = d.sliceExtension;
-  lines.push(`slice extension ${s.available ? 'AVAILABLE' : 'NOT AVAILABLE'}${s.errno ? ` (${s.errno})` : ''}`);
-  lines.push(`  enabled now   ${yesNo(s.enabled)} (flags: available ${yesNo(s.flags.available)}, enabled ${yesNo(s.flags.enabled)})`);
-  lines.push(`  yield syscall ${s.yieldSyscall ? 'present' : d.addon.loaded ? 'missing (ENOSYS)' : 'unknown (the addon did not load)'}`);
-  lines.push(`  extension     ${s.extensionNsec !== null ? `${s.extensionNsec} ns` : 'unknown (debugfs rseq/slice_ext_nsec is not readable: it needs root and a mounted debugfs)'}`);
-  lines.push(`  boot param    ${s.bootParam !== null ? `rseq_slice_ext=${s.bootParam}` : 'none'}`);
-  if (s.reason) lines.push(`  why not       ${s.reason}`);
-  if (s.remedy) lines.push(`  what to do    ${s.remedy}`);
-  lines.push(`backend         ${d.backend}${d.backend === 'simulator' ? ' (open() simulates the kernel: sections run, never extended)' : ''}`);
-  if (d.fastPath) lines.push(`fast path       ${d.fastPath}`);
-  return lines.join('\n');
-}
-
-/** Runs the CLI; returns the exit status. */
-export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        require: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
-  } catch (e) {
-    err(`rseq-slice: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    out(USAGE);
+/** Runs the CLI; returns the exit status (a promise for commands that take time). */
+export function main(argv: string[], io: CliIo = defaultIo): number | Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '-h' || first === '--help') {
+    io.out(usage());
     return 0;
   }
-  if (values.version) {
-    out(version());
+  if (first === '-v' || first === '--version') {
+    io.out(packageVersion());
     return 0;
   }
-  const command = positionals[0] ?? 'detect';
-  if (command !== 'detect' || positionals.length > 1) {
-    err(`rseq-slice: unknown command ${JSON.stringify(positionals.join(' '))}; the command is 'detect'\n\n${USAGE}`);
-    return 2;
+  // No command, or options first: the default command (detect) with those options.
+  if (first === undefined || first.startsWith('-')) return runCommand(COMMANDS[0] as Command, argv, io);
+  const command = COMMANDS.find((c) => c.name === first);
+  if (command === undefined) {
+    io.err(`rseq-slice: unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}\n\n${usage()}`);
+    return EXIT_USAGE;
   }
-  const d = detect();
-  out(values.json ? JSON.stringify(d, null, 2) : formatReport(d));
-  if (values.require && !d.sliceExtension.available) {
-    err(`rseq-slice: the kernel cannot grant slice extensions here: ${d.sliceExtension.reason ?? 'unknown reason'}`);
-    return 1;
-  }
-  return 0;
+  return runCommand(command, rest, io);
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+function runCommand(command: Command, argv: string[], io: CliIo): number | Promise<number> {
+  // Only options before `--` are ours (rseq-slice exec -- node --help runs node's help).
+  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (own.includes('--help') || own.includes('-h')) {
+    io.out(command.help);
+    return 0;
+  }
+  return command.run(argv, io);
+}
+
+if (require.main === module) {
+  Promise.resolve(main(process.argv.slice(2))).then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (e: unknown) => {
+      console.error(`rseq-slice: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exitCode = 1;
+    },
+  );
+}

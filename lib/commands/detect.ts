@@ -1,0 +1,67 @@
+/** `rseq-slice detect`: what works on this machine, what does not and why, what to do. */
+import { detect, type Detection } from '../detect';
+import { packageVersion } from '../version';
+import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
+
+function yesNo(v: boolean): string {
+  return v ? 'yes' : 'no';
+}
+
+/** The human report: what works, what does not and why, what to do. */
+export function formatReport(d: Detection): string {
+  const lines: string[] = [];
+  const p = d.platform;
+  lines.push(`rseq-slice ${packageVersion()}`);
+  lines.push(`platform        ${p.os} ${p.arch}, kernel ${p.kernel}, ${p.libc}`);
+  lines.push(`native addon    ${d.addon.loaded ? `loaded${d.addon.btrl ? ' (x86-64 btrl fast path)' : ''}` : `not loaded: ${d.addon.error}`}`);
+  const r = d.rseq;
+  if (r.registered) {
+    lines.push(
+      `rseq area       registered by ${r.owner}, ${r.length} bytes (${r.mode}), feature size ${r.featureSize}` +
+        (r.kernelFeatureSize !== null ? `; kernel feature size ${r.kernelFeatureSize}, alignment ${r.kernelAlignment}` : ''),
+    );
+  } else {
+    lines.push(`rseq area       none: ${r.reason ?? 'unknown reason'}`);
+  }
+  const s = d.sliceExtension;
+  lines.push(`slice extension ${s.available ? 'AVAILABLE' : 'NOT AVAILABLE'}${s.errno ? ` (${s.errno})` : ''}`);
+  lines.push(`  enabled now   ${yesNo(s.enabled)} (flags: available ${yesNo(s.flags.available)}, enabled ${yesNo(s.flags.enabled)})`);
+  lines.push(`  yield syscall ${s.yieldSyscall ? 'present' : d.addon.loaded ? 'missing (ENOSYS)' : 'unknown (the addon did not load)'}`);
+  lines.push(`  extension     ${s.extensionNsec !== null ? `${s.extensionNsec} ns` : 'unknown (debugfs rseq/slice_ext_nsec is not readable: it needs root and a mounted debugfs)'}`);
+  lines.push(`  boot param    ${s.bootParam !== null ? `rseq_slice_ext=${s.bootParam}` : 'none'}`);
+  if (s.reason) lines.push(`  why not       ${s.reason}`);
+  if (s.remedy) lines.push(`  what to do    ${s.remedy}`);
+  lines.push(`backend         ${d.backend}${d.backend === 'simulator' ? ' (open() simulates the kernel: sections run, never extended)' : ''}`);
+  if (d.fastPath) lines.push(`fast path       ${d.fastPath}`);
+  return lines.join('\n');
+}
+
+export const detectCommand: Command = {
+  name: 'detect',
+  synopsis: 'detect [--json] [--require]',
+  help: `Usage: rseq-slice detect [--json] [--require]
+
+Reports whether this kernel can grant rseq time slice extensions to this process.
+
+Options:
+  --json      print detect()'s result as JSON
+  --require   exit 1 (with the reason) unless the kernel can grant extensions
+
+Exit status: 0 success, 1 --require not met, 2 bad usage.`,
+  run(argv: string[], io: CliIo): number {
+    const parsed = parseCommandArgs(
+      this,
+      { args: argv, strict: true, options: { json: { type: 'boolean' }, require: { type: 'boolean' } } },
+      io,
+    );
+    if (parsed === null) return EXIT_USAGE;
+    const { values } = parsed;
+    const d = detect();
+    io.out(values.json ? JSON.stringify(d, null, 2) : formatReport(d));
+    if (values.require && !d.sliceExtension.available) {
+      io.err(`rseq-slice: the kernel cannot grant slice extensions here: ${d.sliceExtension.reason ?? 'unknown reason'}`);
+      return 1;
+    }
+    return 0;
+  },
+};
