@@ -5,27 +5,18 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, skipBecause } from './helpers';
+import { skipBecause } from './helpers';
+import { freshProject, packedTarball } from './packed';
 
 describe('packaging: npm pack → install with scripts disabled → require', function () {
   this.timeout(300_000);
   let project = '';
-  let tarball = '';
 
   before(function () {
     if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-slice-pack-'));
-    // prepack (tsc + prebuildify) prints to stdout too, so find the tarball on disk instead.
-    execFileSync('npm', ['pack', '--pack-destination', work], { cwd: ROOT, stdio: 'ignore' });
-    const packed = fs.readdirSync(work).filter((f) => f.endsWith('.tgz'));
-    expect(packed).to.have.lengthOf(1);
-    tarball = path.join(work, packed[0]!);
-    project = path.join(work, 'app');
-    fs.mkdirSync(project);
-    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', tarball], { cwd: project, stdio: 'ignore' });
+    project = freshProject('app-ignore-scripts');
+    execFileSync('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], { cwd: project, stdio: 'ignore' });
   });
 
   it('ships a prebuilt binary for this platform and no build directory', () => {
@@ -66,9 +57,5 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect(d.addon.error).to.be.a('string').and.not.equal('');
     expect(d.sliceExtension.reason).to.contain('the native addon did not load');
     expect(backend).to.equal('simulator');
-  });
-
-  after(() => {
-    if (tarball) fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
   });
 });
