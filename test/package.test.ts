@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { aboveFloor, readelfMissing, requiredVersions } from './elf_versions';
 import { skipBecause } from './helpers';
 import { freshProject, packedTarball } from './packed';
 
@@ -26,6 +27,19 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect(fs.readdirSync(dir).some((f) => f.endsWith('.node'))).to.equal(true);
     expect(fs.existsSync(path.join(installed, 'dist', 'index.js'))).to.equal(true);
     expect(fs.existsSync(path.join(installed, 'dist', 'index.d.ts'))).to.equal(true);
+  });
+
+  it('every shipped binary requires no symbol version above glibc 2.28 / GCC 8', function () {
+    const missing = readelfMissing();
+    if (missing) skipBecause(this, missing);
+    const prebuilds = path.join(project, 'node_modules', 'rseq-slice', 'prebuilds');
+    const binaries = fs.readdirSync(prebuilds).flatMap((d) => fs.readdirSync(path.join(prebuilds, d)).map((f) => path.join(prebuilds, d, f)));
+    expect(binaries).to.not.deep.equal([]);
+    for (const file of binaries) {
+      const versions = requiredVersions(file);
+      expect(versions.some((v) => v.startsWith('GLIBC_')), `${file}: ${versions.join(' ')}`).to.equal(true);
+      expect(aboveFloor(versions), `${file}: ${versions.join(' ')}`).to.deep.equal([]);
+    }
   });
 
   it('loads the prebuilt addon and detect() works in the fresh project', () => {
