@@ -3,11 +3,11 @@
  * disabled (npm 11's default for dependencies), must load its prebuilt addon and work.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { aboveFloor, readelfMissing, requiredVersions } from './elf_versions';
-import { skipBecause } from './helpers';
+import { ROOT, skipBecause } from './helpers';
 import { freshProject, packedTarball } from './packed';
 
 describe('packaging: npm pack → install with scripts disabled → require', function () {
@@ -52,6 +52,35 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect(d.rseq.registered).to.equal(true);
     expect(backend).to.be.oneOf(['native', 'simulator']);
     expect(sections).to.equal(1);
+  });
+
+  it('import (ESM) gives the same named exports as require, from one module instance', () => {
+    const code = `import * as esm from 'rseq-slice'; import { createRequire } from 'node:module';
+      const cjs = createRequire(process.cwd() + '/')('rseq-slice');
+      const pkg = createRequire(process.cwd() + '/')('rseq-slice/package.json');
+      console.log(JSON.stringify({ esm: Object.keys(esm).sort(), cjs: Object.keys(cjs).sort(), same: esm.open === cjs.open && esm.default === cjs, version: pkg.version }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: project, encoding: 'utf8' });
+    const r = JSON.parse(out) as { esm: string[]; cjs: string[]; same: boolean; version: string };
+    expect(r.esm).to.deep.equal([...r.cjs, 'default'].sort());
+    expect(r.same).to.equal(true);
+    expect(r.version).to.match(/^\d+\.\d+\.\d+/);
+  });
+
+  it('the published .d.ts carries no @internal member', () => {
+    const dist = path.join(project, 'node_modules', 'rseq-slice', 'dist');
+    const dts = fs.readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'));
+    expect(dts).to.include('index.d.ts');
+    for (const f of dts) expect(fs.readFileSync(path.join(dist, f), 'utf8'), f).to.not.match(/@internal|exitAround/);
+  });
+
+  it('publint and @arethetypeswrong/cli find no problem in the tarball', () => {
+    const bin = path.join(ROOT, 'node_modules', '.bin');
+    const lint = spawnSync(path.join(bin, 'publint'), ['run', '--strict', packedTarball()], { encoding: 'utf8' });
+    expect(lint.status, `${lint.stdout}${lint.stderr}`).to.equal(0);
+    expect(lint.stdout).to.not.match(/Suggestions|Warnings|Errors/);
+    const types = spawnSync(path.join(bin, 'attw'), [packedTarball(), '--format', 'ascii'], { encoding: 'utf8' });
+    expect(types.status, `${types.stdout}${types.stderr}`).to.equal(0);
+    expect(types.stdout).to.contain('No problems found');
   });
 
   it('the CLI runs from the installed package', () => {
