@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { glibcRuntime } from '../scripts/other-glibc';
 import { aboveFloor, readelfMissing, requiredVersions } from './elf_versions';
 import { ROOT, skipBecause } from './helpers';
 import { freshProject, packedTarball } from './packed';
@@ -52,6 +53,17 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect(d.rseq.registered).to.equal(true);
     expect(backend).to.be.oneOf(['native', 'simulator']);
     expect(sections).to.equal(1);
+  });
+
+  it("the prebuilt binary loads under Debian 11's glibc 2.31 and registers its own rseq area", function () {
+    const rt = glibcRuntime('bullseye', false);
+    if (!rt.ok) skipBecause(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
+    const code = "const d = require('rseq-slice').detect(); console.log(JSON.stringify({ libc: d.platform.libc, addon: d.addon, owner: d.rseq.owner }))";
+    const out = execFileSync(rt.node[0] as string, [...rt.node.slice(1), '-e', code], { cwd: project, encoding: 'utf8' });
+    const d = JSON.parse(out) as { libc: string; addon: { loaded: boolean; error?: string }; owner: string | null };
+    expect(d.libc).to.equal('glibc 2.31');
+    expect(d.addon, d.addon.error).to.deep.include({ loaded: true });
+    expect(d.owner).to.equal('addon');
   });
 
   it('import (ESM) gives the same named exports as require, from one module instance', () => {
