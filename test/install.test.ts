@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { skipBecause } from './helpers';
+import { ROOT, skipBecause } from './helpers';
 import { freshProject, packedTarball } from './packed';
 
 /** npm 11 as bundled with this node. */
@@ -110,6 +110,12 @@ describe('install never fails: npm 10 and 11 × scripts × toolchain', function 
   }
 
   describe('rseq-slice build: a source build when asked for', () => {
+    it('rejects options it does not know (exit 2, with its help)', () => {
+      const r = run([process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'build', '--force'], ROOT, process.env);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("Unknown option '--force'").and.contain('Usage: rseq-slice build');
+    });
+
     it('without a toolchain: exits 1 and names what is missing', function () {
       const project = freshProject('app-build-bare');
       expect(run([process.execPath, NPM11, 'install', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], project, process.env).status).to.equal(0);
