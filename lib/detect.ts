@@ -178,6 +178,16 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
   }
 }
 
+/**
+ * What to do when the addon did not load. The package has no install script, so a platform with
+ * no prebuilt binary (musl, an architecture not shipped) gets one only by an explicit build.
+ */
+function addonRemedy(error: string): string {
+  if (error.includes('RSEQ_SLICE_DISABLE_ADDON')) return 'unset RSEQ_SLICE_DISABLE_ADDON';
+  if (error.includes('RSEQ_SLICE_PLATFORM')) return 'unset RSEQ_SLICE_PLATFORM';
+  return 'build the addon from source with `npx rseq-slice build` (needs a C++17 compiler, make and python3)';
+}
+
 /** Reports what works here and why not, for the calling thread. Never throws. */
 export function detect(): Detection {
   const platform = platformInfo();
@@ -216,7 +226,7 @@ export function detect(): Detection {
   slice.bootParam = readBootParam();
   if (!addon) {
     rseq.reason = slice.reason = `the native addon did not load (${error}); the simulator runs instead`;
-    slice.remedy = 'reinstall rseq-slice on this platform, or build it from source with node-gyp';
+    slice.remedy = addonRemedy(error ?? '');
     return result;
   }
   try {

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { glibcRuntime, type GlibcSuite } from './other-glibc';
 
 const ROOT = path.join(__dirname, '..');
 const MOCHA = ['node', 'node_modules/mocha/bin/mocha.js', '--no-config', '--require', 'tsx/cjs', '--timeout', '900000'];
@@ -19,6 +20,8 @@ interface Variant {
   name: string;
   append?: string;
   glibcOff: boolean;
+  /** Run the guest's node under this Debian suite's glibc (scripts/other-glibc.ts). */
+  glibc?: GlibcSuite;
   /** Each entry: [pin to CPU 1?, spec file]; each runs in its own process in the same boot. */
   specs: Array<[boolean, string]>;
 }
@@ -28,6 +31,7 @@ const VARIANTS: Variant[] = [
   { name: 'glibc-off', glibcOff: true, specs: [[false, 'differential.vm.ts'], [true, 'optimized.vm.ts']] },
   { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },
   { name: 'debug', append: 'rseq_debug=1', glibcOff: true, specs: [[true, 'debug.vm.ts']] },
+  { name: 'glibc-2.31', glibcOff: false, glibc: 'bullseye', specs: [[true, 'glibc-old.vm.ts']] },
 ];
 
 function quote(s: string): string {
@@ -57,7 +61,17 @@ function main(): number {
   }
   const failed: string[] = [];
   for (const v of variants) {
-    const commands = v.specs.map(([pin, spec]) => [...(pin ? ['taskset', '-c', '1'] : []), ...MOCHA, `test/vm/${spec}`].map(quote).join(' '));
+    let node = ['node'];
+    if (v.glibc) {
+      const rt = glibcRuntime(v.glibc, true);
+      if (!rt.ok) {
+        failed.push(`${v.name} (${rt.reason})`);
+        continue;
+      }
+      node = rt.node;
+    }
+    const mocha = [...node, ...MOCHA.slice(1)];
+    const commands = v.specs.map(([pin, spec]) => [...(pin ? ['taskset', '-c', '1'] : []), ...mocha, `test/vm/${spec}`].map(quote).join(' '));
     const args = ['--kernel', process.env.RSEQ_SLICE_KERNEL as string, '--cpus', '2', '--timeout', '1800'];
     if (v.append) args.push('--append', v.append);
     const env = { ...process.env };

@@ -3,29 +3,22 @@
  * disabled (npm 11's default for dependencies), must load its prebuilt addon and work.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { glibcRuntime } from '../scripts/other-glibc';
+import { aboveFloor, readelfMissing, requiredVersions } from './elf_versions';
 import { ROOT, skipBecause } from './helpers';
+import { freshProject, packedTarball } from './packed';
 
 describe('packaging: npm pack → install with scripts disabled → require', function () {
   this.timeout(300_000);
   let project = '';
-  let tarball = '';
 
   before(function () {
     if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-slice-pack-'));
-    // prepack (tsc + prebuildify) prints to stdout too, so find the tarball on disk instead.
-    execFileSync('npm', ['pack', '--pack-destination', work], { cwd: ROOT, stdio: 'ignore' });
-    const packed = fs.readdirSync(work).filter((f) => f.endsWith('.tgz'));
-    expect(packed).to.have.lengthOf(1);
-    tarball = path.join(work, packed[0]!);
-    project = path.join(work, 'app');
-    fs.mkdirSync(project);
-    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', tarball], { cwd: project, stdio: 'ignore' });
+    project = freshProject('app-ignore-scripts');
+    execFileSync('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], { cwd: project, stdio: 'ignore' });
   });
 
   it('ships a prebuilt binary for this platform and no build directory', () => {
@@ -35,6 +28,19 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect(fs.readdirSync(dir).some((f) => f.endsWith('.node'))).to.equal(true);
     expect(fs.existsSync(path.join(installed, 'dist', 'index.js'))).to.equal(true);
     expect(fs.existsSync(path.join(installed, 'dist', 'index.d.ts'))).to.equal(true);
+  });
+
+  it('every shipped binary requires no symbol version above glibc 2.28 / GCC 8', function () {
+    const missing = readelfMissing();
+    if (missing) skipBecause(this, missing);
+    const prebuilds = path.join(project, 'node_modules', 'rseq-slice', 'prebuilds');
+    const binaries = fs.readdirSync(prebuilds).flatMap((d) => fs.readdirSync(path.join(prebuilds, d)).map((f) => path.join(prebuilds, d, f)));
+    expect(binaries).to.not.deep.equal([]);
+    for (const file of binaries) {
+      const versions = requiredVersions(file);
+      expect(versions.some((v) => v.startsWith('GLIBC_')), `${file}: ${versions.join(' ')}`).to.equal(true);
+      expect(aboveFloor(versions), `${file}: ${versions.join(' ')}`).to.deep.equal([]);
+    }
   });
 
   it('loads the prebuilt addon and detect() works in the fresh project', () => {
@@ -47,6 +53,46 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect(d.rseq.registered).to.equal(true);
     expect(backend).to.be.oneOf(['native', 'simulator']);
     expect(sections).to.equal(1);
+  });
+
+  it("the prebuilt binary loads under Debian 11's glibc 2.31 and registers its own rseq area", function () {
+    const rt = glibcRuntime('bullseye', false);
+    if (!rt.ok) skipBecause(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
+    const code = "const d = require('rseq-slice').detect(); console.log(JSON.stringify({ libc: d.platform.libc, addon: d.addon, owner: d.rseq.owner }))";
+    const out = execFileSync(rt.node[0] as string, [...rt.node.slice(1), '-e', code], { cwd: project, encoding: 'utf8' });
+    const d = JSON.parse(out) as { libc: string; addon: { loaded: boolean; error?: string }; owner: string | null };
+    expect(d.libc).to.equal('glibc 2.31');
+    expect(d.addon, d.addon.error).to.deep.include({ loaded: true });
+    expect(d.owner).to.equal('addon');
+  });
+
+  it('import (ESM) gives the same named exports as require, from one module instance', () => {
+    const code = `import * as esm from 'rseq-slice'; import { createRequire } from 'node:module';
+      const cjs = createRequire(process.cwd() + '/')('rseq-slice');
+      const pkg = createRequire(process.cwd() + '/')('rseq-slice/package.json');
+      console.log(JSON.stringify({ esm: Object.keys(esm).sort(), cjs: Object.keys(cjs).sort(), same: esm.open === cjs.open && esm.default === cjs, version: pkg.version }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: project, encoding: 'utf8' });
+    const r = JSON.parse(out) as { esm: string[]; cjs: string[]; same: boolean; version: string };
+    expect(r.esm).to.deep.equal([...r.cjs, 'default'].sort());
+    expect(r.same).to.equal(true);
+    expect(r.version).to.match(/^\d+\.\d+\.\d+/);
+  });
+
+  it('the published .d.ts carries no @internal member', () => {
+    const dist = path.join(project, 'node_modules', 'rseq-slice', 'dist');
+    const dts = fs.readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'));
+    expect(dts).to.include('index.d.ts');
+    for (const f of dts) expect(fs.readFileSync(path.join(dist, f), 'utf8'), f).to.not.match(/@internal|exitAround/);
+  });
+
+  it('publint and @arethetypeswrong/cli find no problem in the tarball', () => {
+    const bin = path.join(ROOT, 'node_modules', '.bin');
+    const lint = spawnSync(path.join(bin, 'publint'), ['run', '--strict', packedTarball()], { encoding: 'utf8' });
+    expect(lint.status, `${lint.stdout}${lint.stderr}`).to.equal(0);
+    expect(lint.stdout).to.not.match(/Suggestions|Warnings|Errors/);
+    const types = spawnSync(path.join(bin, 'attw'), [packedTarball(), '--format', 'ascii'], { encoding: 'utf8' });
+    expect(types.status, `${types.stdout}${types.stderr}`).to.equal(0);
+    expect(types.stdout).to.contain('No problems found');
   });
 
   it('the CLI runs from the installed package', () => {
@@ -66,9 +112,5 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect(d.addon.error).to.be.a('string').and.not.equal('');
     expect(d.sliceExtension.reason).to.contain('the native addon did not load');
     expect(backend).to.equal('simulator');
-  });
-
-  after(() => {
-    if (tarball) fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
   });
 });

@@ -1,0 +1,7 @@
+// The ESM entry point: the CommonJS build's exports, by name. One module instance serves both
+// `import` and `require`, so they share state. test/package.test.ts checks the list is complete.
+import rseqSlice from '../dist/index.js';
+
+export const { detect, open, SliceExtension, RseqError, errnoName, SliceMutex, SLICE_MUTEX_BYTES, SimulatedKernel, SimulatedThread, SimulatedSignal, abi } =
+  rseqSlice;
+export default rseqSlice;

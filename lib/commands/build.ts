@@ -1,0 +1,143 @@
+/**
+ * `rseq-slice build`: compiles the native addon from source inside the installed package, for
+ * platforms no prebuilt binary fits (musl, other architectures). The package has no install
+ * script, so this never happens behind the user's back: it happens when asked.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
+
+/** The package root (dist/commands/build.js → ../..), where binding.gyp lives. */
+export const PACKAGE_ROOT = path.join(__dirname, '..', '..');
+
+/** What a source build needs, with where each was found or null when it is missing. */
+export interface BuildTools {
+  compiler: string | null;
+  make: string | null;
+  python: string | null;
+  nodeGyp: string | null;
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const file = path.join(dir, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not in this directory
+    }
+  }
+  return null;
+}
+
+/** A command that exists and answers `--version` with status 0 (CXX may hold a broken path). */
+function answers(command: string, env: NodeJS.ProcessEnv): boolean {
+  return spawnSync(command, ['--version'], { env, stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
+/**
+ * node-gyp: the package's own dependency tree first, then the copy npm bundles next to this node
+ * (every official Node release ships one), then the one npm names in `npm_config_node_gyp`.
+ */
+function findNodeGyp(env: NodeJS.ProcessEnv): string | null {
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js', { paths: [PACKAGE_ROOT] });
+  } catch {
+    // not installed beside the package
+  }
+  const candidates = [
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    env.npm_config_node_gyp,
+  ];
+  return candidates.find((f): f is string => f !== undefined && fs.existsSync(f)) ?? null;
+}
+
+/** Looks for what node-gyp needs, honouring CXX the way node-gyp's makefiles do. */
+export function findBuildTools(env: NodeJS.ProcessEnv = process.env): BuildTools {
+  const cxx = env.CXX?.trim();
+  const compilerCandidates = cxx ? [cxx.split(/\s+/)[0] as string] : ['g++', 'c++', 'clang++'];
+  const compiler = compilerCandidates.find((c) => (c.includes('/') || onPath(c, env) !== null) && answers(c, env)) ?? null;
+  const python = ['python3', 'python'].find((p) => onPath(p, env) !== null && answers(p, env)) ?? null;
+  return { compiler, make: onPath('make', env), python, nodeGyp: findNodeGyp(env) };
+}
+
+/** What is missing for a source build, in words; empty when nothing is. */
+export function missingTools(tools: BuildTools, env: NodeJS.ProcessEnv = process.env): string[] {
+  const missing: string[] = [];
+  if (tools.compiler === null) missing.push(env.CXX ? `a C++17 compiler (CXX=${env.CXX} does not run)` : 'a C++17 compiler (g++, c++ or clang++)');
+  if (tools.make === null) missing.push('make');
+  if (tools.python === null) missing.push('python3 (node-gyp runs gyp with it)');
+  if (tools.nodeGyp === null) missing.push('node-gyp (npm bundles one; or npm install -g node-gyp)');
+  return missing;
+}
+
+/**
+ * The headers of the running node, when its installation carries them (official release tarballs
+ * and the node container images do): node-gyp then needs no download of the headers.
+ */
+function localNodeDir(env: NodeJS.ProcessEnv): string | null {
+  if (env.npm_config_nodedir) return null; // npm's own setting wins; node-gyp reads it
+  const prefix = path.join(path.dirname(process.execPath), '..');
+  try {
+    const h = fs.readFileSync(path.join(prefix, 'include', 'node', 'node_version.h'), 'utf8');
+    const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => new RegExp(`#define NODE_${k}_VERSION (\\d+)`).exec(h)?.[1]);
+    return `v${v.join('.')}` === process.version ? path.resolve(prefix) : null;
+  } catch {
+    return null;
+  }
+}
+
+const INSTALL_HINT =
+  'Debian/Ubuntu: apt-get install g++ make python3; Alpine: apk add build-base python3; Fedora/RHEL: dnf install gcc-c++ make python3';
+
+/** The last lines of a failed build's output: the compiler's error is at the end. */
+function tail(text: string, lines: number): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export const buildCommand: Command = {
+  name: 'build',
+  synopsis: 'build',
+  help: `Usage: rseq-slice build
+
+Compiles the native addon from source (node-gyp, C++17) into the installed package's build/
+directory, for platforms no prebuilt binary fits, then checks that it loads. Needs a C++17
+compiler (CXX, else g++, c++ or clang++), make and python3.
+${INSTALL_HINT}.
+
+Exit status: 0 built and loads, 1 a tool is missing, the build failed or the result does not load,
+2 bad usage.`,
+  run(argv: string[], io: CliIo): number {
+    if (parseCommandArgs(this, { args: argv, strict: true, options: {} }, io) === null) return EXIT_USAGE;
+    const tools = findBuildTools();
+    const missing = missingTools(tools);
+    if (missing.length > 0) {
+      io.err(`rseq-slice build: cannot build from source here; missing: ${missing.join('; ')}.\n${INSTALL_HINT}.`);
+      return 1;
+    }
+    io.out(`building in ${PACKAGE_ROOT} with ${tools.compiler} (node-gyp ${tools.nodeGyp})`);
+    const nodeDir = localNodeDir(process.env);
+    const args = [tools.nodeGyp as string, 'rebuild', ...(nodeDir ? [`--nodedir=${nodeDir}`] : [])];
+    const built = spawnSync(process.execPath, args, { cwd: PACKAGE_ROOT, encoding: 'utf8' });
+    if (built.status !== 0) {
+      io.err(`rseq-slice build: node-gyp rebuild failed (status ${built.status}):\n${tail(`${built.stdout}${built.stderr}`, 20)}`);
+      return 1;
+    }
+    // A fresh process: this one may already have tried (and cached) a failed load.
+    const probe = spawnSync(
+      process.execPath,
+      ['-e', `const a = require(${JSON.stringify(path.join(PACKAGE_ROOT, 'dist', 'addon.js'))}).addonState(); console.log(a.addon ? 'loaded' : a.error)`],
+      { encoding: 'utf8' },
+    );
+    const result = probe.stdout.trim();
+    if (result !== 'loaded') {
+      io.err(`rseq-slice build: the build finished but the addon does not load: ${result || probe.stderr.trim()}`);
+      return 1;
+    }
+    io.out('built; the native addon loads (run rseq-slice detect to see what the kernel offers)');
+    return 0;
+  },
+};
