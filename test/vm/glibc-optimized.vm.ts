@@ -11,8 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { detect, open } from '../../lib';
 import { addonState } from '../../lib/addon';
 import { RSEQ_FLAG_SLICE_EXT_AVAILABLE } from '../../lib/abi';
-import { DIST } from '../helpers';
-import { bootDescription, readStats, setExtensionNsec, statsDelta } from './guest';
+import { countUnderLock, DIST } from '../helpers';
+import { bootDescription, readStats, statsDelta, withLongExtension } from './guest';
 import { checkScenario, runScenario, type SectionPath } from './scenario';
 
 const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);
@@ -26,15 +26,7 @@ function addon() {
 describe(`guest, glibc 2.41's own registration: ${bootDescription()}`, function () {
   this.timeout(600_000);
   const figures: string[] = [];
-  let previousNsec = 5000;
-  before(() => {
-    // Under TCG the default 5 µs extension usually runs out before a section ends.
-    previousNsec = setExtensionNsec(50000);
-  });
-  after(() => {
-    setExtensionNsec(previousNsec);
-    console.log(`\n      figures (${SECONDS} s each, slice_ext_nsec 50000):\n${figures.join('\n')}`);
-  });
+  withLongExtension(figures, SECONDS);
 
   it('runs under glibc 2.41 with no GLIBC_TUNABLES (the loader is in effect)', () => {
     const header = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header;
@@ -92,15 +84,7 @@ describe(`guest, glibc 2.41's own registration: ${bootDescription()}`, function 
       const rs = require(workerData.dist);
       const h = rs.open({ backend: 'native' });
       const m = new rs.SliceMutex(workerData.shared, 0, { slice: h, spin: 10 });
-      const counter = new Int32Array(workerData.shared, 8, 2);
-      for (let i = 0; i < ${ROUNDS}; i++) {
-        m.lock();
-        // A non-atomic read-modify-write with a window: only the mutex keeps it exact.
-        const v = counter[0];
-        for (let j = 0; j < 20; j++) counter[1]++;
-        counter[0] = v + 1;
-        m.unlock();
-      }
+      ${countUnderLock('m', 'workerData.shared', ROUNDS)}
       parentPort.postMessage({ backend: h.backend, stats: h.stats });`;
     const before = readStats();
     const results = await Promise.all(

@@ -8,7 +8,7 @@ import { addonState } from '../../lib/addon';
 import { detect, open } from '../../lib';
 import { RSEQ_FLAG_SLICE_EXT_AVAILABLE, RSEQ_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
 import { inWorker } from '../helpers';
-import { bootDescription, setExtensionNsec } from './guest';
+import { bootDescription, withLongExtension } from './guest';
 import { checkScenario, runScenario, type SectionPath } from './scenario';
 
 const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);
@@ -70,15 +70,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
   });
 
   describe('the selftest scenario: pinned to one CPU, a noise thread, real grants', () => {
-    let previousNsec = 5000;
-    before(() => {
-      // Under TCG the default 5 µs extension usually runs out before a section ends.
-      previousNsec = setExtensionNsec(50000);
-    });
-    after(() => {
-      setExtensionNsec(previousNsec);
-      console.log(`\n      figures (${SECONDS} s each, slice_ext_nsec 50000):\n${figures.join('\n')}`);
-    });
+    withLongExtension(figures, SECONDS);
 
     const cases: Array<[SectionPath, number, number]> = [
       ['native-loop', 2000, 0],
