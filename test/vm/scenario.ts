@@ -74,9 +74,11 @@ export async function runScenario(p: SectionPath, spinNs: number, seconds: numbe
 
 /**
  * Checks a scenario run against the kernel's counters and adds its figures line to `figures`.
- * Kernel invariants (kernel/rseq.c, 7.2): every rseq_slice_yield() that ends a grant counts one
- * `syield` and returns 1, so our `yielded` equals the kernel's; every grant ends in exactly one of
- * yield, revocation or abort; an expired grant is revoked.
+ * Kernel invariants (the slice extension in kernel/rseq.c, 7.2): every rseq_slice_yield() that
+ * ends a grant counts one `syield` and returns 1, so our `yielded` equals the kernel's; every grant
+ * ends in exactly one of yield, revocation or abort; the expiry timer is armed once per grant, so
+ * `sexpir` <= `sgrant`. An expiry need not end in a revocation (the thread may reach its yield
+ * first): a loaded host gave sexpir 117 > srevok 112 in one run.
  */
 export function checkScenario(label: string, r: ScenarioResult, expectedThreads: number, figures: string[]): void {
   const t = r.total;
@@ -97,5 +99,5 @@ export function checkScenario(label: string, r: ScenarioResult, expectedThreads:
   expect(k.sgrant).to.equal(k.syield + k.srevok + k.sabort);
   expect(t.yielded + t.raced).to.be.at.most(k.sgrant);
   expect(t.raced).to.be.at.most(k.srevok + k.sabort);
-  expect(k.sexpir).to.be.at.most(k.srevok);
+  expect(k.sexpir).to.be.at.most(k.sgrant);
 }
