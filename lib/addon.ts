@@ -41,6 +41,8 @@ export interface NativeAddon {
   enter(): number;
   exit(): number;
   sectionLoop(count: number, spinNs: number): [number, number, number, number] | number;
+  /** execvp(file, argv, env as NAME=value strings): never returns on success; -errno on failure. */
+  execvp(file: string, argv: string[], env: string[]): number;
   /** Diagnostics: a separate area registered with any length and flags (differential test). */
   readonly raw: {
     register(length: number, flags: number): number;

@@ -7,10 +7,11 @@ import type { CliIo, Command } from './commands/command';
 import { EXIT_USAGE } from './commands/command';
 import { buildCommand } from './commands/build';
 import { detectCommand } from './commands/detect';
+import { execCommand } from './commands/exec';
 import { packageVersion } from './version';
 
 /** Every subcommand, in the order `--help` lists them; the first is the default. */
-export const COMMANDS: readonly Command[] = [detectCommand, buildCommand];
+export const COMMANDS: readonly Command[] = [detectCommand, execCommand, buildCommand];
 
 export function usage(): string {
   const lines = COMMANDS.map((c, i) => `${i === 0 ? 'Usage: ' : '       '}rseq-slice ${c.synopsis}`);
@@ -47,8 +48,11 @@ export function main(argv: string[], io: CliIo = defaultIo): number | Promise<nu
 }
 
 function runCommand(command: Command, argv: string[], io: CliIo): number | Promise<number> {
-  // Only options before `--` are ours (rseq-slice exec -- node --help runs node's help).
-  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  // Only options before `--` are ours (rseq-slice exec -- node --help runs node's help), and for
+  // some commands only those before the first operand (rseq-slice exec node --help too).
+  let end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+  if (command.optionsEndAtOperand) end = Math.min(end, ...argv.map((a, i) => (a.startsWith('-') ? argv.length : i)));
+  const own = argv.slice(0, end);
   if (own.includes('--help') || own.includes('-h')) {
     io.out(command.help);
     return 0;

@@ -170,7 +170,8 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
       rseq.owner === 'libc'
         ? `libc registered a legacy ${ORIG_RSEQ_SIZE}-byte rseq area, and kernels from 7.0.10 on grant no extension to legacy registrations`
         : `the rseq area is a legacy ${ORIG_RSEQ_SIZE}-byte registration, which gets no extension`;
-    out.remedy = 'use glibc 2.41 or later, or set GLIBC_TUNABLES=glibc.pthread.rseq=0 so rseq-slice registers an optimized area itself';
+    out.remedy =
+      'start the process with `rseq-slice exec -- COMMAND` (it adds GLIBC_TUNABLES=glibc.pthread.rseq=0, so rseq-slice registers an optimized area itself), or use glibc 2.41 or later';
   } else if (out.errno === 'ENXIO') {
     out.reason = 'the kernel sees no rseq registration for this thread (ENXIO)';
   } else {

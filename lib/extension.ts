@@ -234,17 +234,21 @@ export class SliceExtension {
     return this.#depth;
   }
 
-  /** The CPU this thread runs on, read from the rseq area (`cpu_id`). */
+  /**
+   * The CPU this thread runs on, read from the thread's real rseq area (`cpu_id`, no syscall) on
+   * every backend where one is registered, the simulator fallback included; only a thread with
+   * no real area (not Linux, addon missing, rseq denied) reads the simulated one.
+   */
   cpu(): number {
     return this.#impl.readField(OFFSET_CPU_ID);
   }
 
-  /** The NUMA node of that CPU (`node_id`). */
+  /** The NUMA node of that CPU (`node_id`), from the same area as cpu(). */
   numaNode(): number {
     return this.#impl.readField(OFFSET_NODE_ID);
   }
 
-  /** The memory-map concurrency id (`mm_cid`): a small dense per-process CPU index. */
+  /** The memory-map concurrency id (`mm_cid`): a small dense per-process CPU index, from the same area as cpu(). */
   concurrencyId(): number {
     return this.#impl.readField(OFFSET_MM_CID);
   }

@@ -7,6 +7,7 @@ import {
   type Outcome,
 } from './abi';
 import type { NativeAddon, NativeAreaInfo } from './addon';
+import { areaFieldReader, type FieldReader } from './area_fields';
 import type { SliceBackend } from './backend';
 import { errnoNumber, RseqError } from './errors';
 
@@ -49,7 +50,7 @@ export class NativeBackend implements SliceBackend {
   readonly kind = 'native' as const;
   readonly timed = false;
   readonly area: Uint8Array | null;
-  private readonly fields: Int32Array | null;
+  readonly readField: FieldReader;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -57,7 +58,7 @@ export class NativeBackend implements SliceBackend {
   ) {
     const view = useView ? addon.areaView() : 1;
     this.area = typeof view === 'number' ? null : new Uint8Array(view);
-    this.fields = typeof view === 'number' ? null : new Int32Array(view);
+    this.readField = areaFieldReader(addon, view);
   }
 
   sectionStart(): void {}
@@ -87,13 +88,4 @@ export class NativeBackend implements SliceBackend {
     return OUTCOMES[rc] as Outcome;
   }
 
-  readField(offset: number): number {
-    if (this.fields !== null) return this.fields[offset >> 2] as number;
-    const a = this.addon.readArea();
-    if (a === null) throw new RseqError('rseq', errnoNumber('ENXIO') as number, 'no rseq area for this thread');
-    const byOffset: Record<number, number> = { 0: a.cpuIdStart, 4: a.cpuId, 16: a.flags, 20: a.nodeId, 24: a.mmCid };
-    const value = byOffset[offset];
-    if (value === undefined) throw new RangeError(`no 32-bit field at offset ${offset}`);
-    return value;
-  }
 }

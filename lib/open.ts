@@ -1,6 +1,7 @@
 /** open(): a SliceExtension for the calling thread, on the native or the simulated kernel. */
 import { PR_RSEQ_SLICE_EXTENSION_GET, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, SLICE_EXT_NSEC_MAX, SLICE_EXT_NSEC_MIN } from './abi';
 import { addonState } from './addon';
+import { realAreaFields } from './area_fields';
 import { errnoNumber, RseqError } from './errors';
 import { SliceExtension } from './extension';
 import { NativeBackend, nativeArea, nativePrctl, probeEnable } from './native_backend';
@@ -74,7 +75,7 @@ function openSimulator(enable: boolean, options: SimulatorOptions | undefined, f
   const thread = kernel.createThread();
   thread.registerRseq({ length: 64, defaultOn: enable });
   if (enable && !thread.enabled) thread.prctl(79, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
-  return new SliceExtension(new SimulatorBackend(kernel, thread, rate, sectionNsec), fallbackReason);
+  return new SliceExtension(new SimulatorBackend(kernel, thread, rate, sectionNsec, realAreaFields()), fallbackReason);
 }
 
 /**

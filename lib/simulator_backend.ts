@@ -4,7 +4,8 @@
  * length at the configured rate, applies them in order on the virtual clock (timer expiry
  * included), and then runs the real exit path.
  */
-import type { Outcome } from './abi';
+import { OFFSET_FLAGS, type Outcome } from './abi';
+import type { FieldReader } from './area_fields';
 import type { SliceBackend } from './backend';
 import { SeededRandom } from './random';
 import type { SimulatedKernel, SimulatedThread } from './simulator';
@@ -26,6 +27,7 @@ export class SimulatorBackend implements SliceBackend {
     readonly thread: SimulatedThread,
     interruptRateHz: number,
     private readonly sectionNsec: number | undefined,
+    private readonly realFields: FieldReader | null = null,
   ) {
     this.area = thread.area;
     this.fields = new Int32Array(thread.area.buffer, thread.area.byteOffset, 8);
@@ -80,7 +82,10 @@ export class SimulatorBackend implements SliceBackend {
     throw new Error('unreachable: the simulator always runs the JavaScript path');
   }
 
+  // cpu_id, node_id and mm_cid come from the thread's real area when it has one (the kernel keeps
+  // them current even where it cannot grant); flags belong to the simulated registration.
   readField(offset: number): number {
+    if (this.realFields !== null && offset !== OFFSET_FLAGS) return this.realFields(offset);
     return this.fields[offset >> 2] as number;
   }
 }

@@ -1,6 +1,7 @@
 /** The TypeScript facade: open() options, backend choice, sections, nesting, run(), stats. */
 import { expect } from 'chai';
 import { detect, open, RseqError, SimulatedKernel } from '../lib';
+import { runNodeJson } from './helpers';
 
 describe('open(): options', () => {
   const bad: Array<[string, unknown, RegExp]> = [
@@ -156,13 +157,17 @@ describe('SliceExtension: sections', () => {
     expect(open({ backend: 'simulator' }).yield()).to.equal(false);
   });
 
-  it('reads cpu, NUMA node and concurrency id from the (simulated) area', () => {
-    const kernel = new SimulatedKernel({ cpus: 2 });
-    kernel.createThread();
-    const h = open({ backend: 'simulator', simulator: { kernel } });
-    expect(h.cpu()).to.equal(1);
-    expect(h.numaNode()).to.equal(0);
-    expect(h.concurrencyId()).to.equal(1);
+  it('reads cpu, NUMA node and concurrency id from the simulated area where the thread has no real one (addon missing)', () => {
+    // In a child: this process has the addon, and with it a real area that cpu() would read.
+    const r = runNodeJson<[number, number, number]>(
+      `const { open, SimulatedKernel } = require('./dist');
+       const kernel = new SimulatedKernel({ cpus: 2 });
+       kernel.createThread();
+       const h = open({ backend: 'simulator', simulator: { kernel } });
+       console.log(JSON.stringify([h.cpu(), h.numaNode(), h.concurrencyId()]));`,
+      { env: { RSEQ_SLICE_DISABLE_ADDON: '1' } },
+    );
+    expect(r).to.deep.equal([1, 0, 1]);
   });
 });
 

@@ -53,3 +53,19 @@ export function inWorker<T>(code: string): Promise<T> {
     });
   });
 }
+
+/**
+ * Worker source: `rounds` times, lock `mutex` and increment the counter at byte 8 of `buffer`
+ * (both JavaScript expressions) with a non-atomic read-modify-write and a window, which only the
+ * mutex keeps exact.
+ */
+export function countUnderLock(mutex: string, buffer: string, rounds: number): string {
+  return `const counter = new Int32Array(${buffer}, 8, 2);
+      for (let i = 0; i < ${rounds}; i++) {
+        ${mutex}.lock();
+        const v = counter[0];
+        for (let j = 0; j < 20; j++) counter[1]++;
+        counter[0] = v + 1;
+        ${mutex}.unlock();
+      }`;
+}

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { open, SliceMutex, SLICE_MUTEX_BYTES } from '../lib';
-import { DIST } from './helpers';
+import { countUnderLock, DIST } from './helpers';
 
 describe('SliceMutex', () => {
   it('holds a slice request exactly while locked (outermost section = lock hold)', () => {
@@ -73,15 +73,7 @@ describe('SliceMutex', () => {
       const { parentPort, workerData } = require('node:worker_threads');
       const { SliceMutex } = require(${JSON.stringify(DIST)});
       const m = new SliceMutex(workerData, 0, { spin: 10 });
-      const counter = new Int32Array(workerData, 8, 2);
-      for (let i = 0; i < ${ROUNDS}; i++) {
-        m.lock();
-        // A non-atomic read-modify-write with a window: only the mutex keeps it exact.
-        const v = counter[0];
-        for (let j = 0; j < 20; j++) counter[1]++;
-        counter[0] = v + 1;
-        m.unlock();
-      }
+      ${countUnderLock('m', 'workerData', ROUNDS)}
       parentPort.postMessage('done');`;
     await Promise.all(
       Array.from({ length: WORKERS }, () => {

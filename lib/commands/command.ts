@@ -14,6 +14,8 @@ export interface Command {
   readonly synopsis: string;
   /** The command's whole help text (options, exit status). */
   readonly help: string;
+  /** Its own options end at the first operand (exec: the rest belongs to the command it runs). */
+  readonly optionsEndAtOperand?: boolean;
   /** Runs with the arguments after the command name; resolves to the exit status. */
   run(argv: string[], io: CliIo): number | Promise<number>;
 }

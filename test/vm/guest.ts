@@ -46,3 +46,18 @@ export function setExtensionNsec(ns: number): number {
   fs.writeFileSync(NSEC_FILE, String(ns));
   return previous;
 }
+
+/**
+ * Mocha hooks for the enclosing suite: slice_ext_nsec 50000 while it runs (under TCG the default
+ * 5 µs extension usually runs out before a section ends), then put back, and `figures` printed.
+ */
+export function withLongExtension(figures: string[], seconds: number): void {
+  let previous = 5000;
+  before(() => {
+    previous = setExtensionNsec(50000);
+  });
+  after(() => {
+    setExtensionNsec(previous);
+    console.log(`\n      figures (${seconds} s each, slice_ext_nsec 50000):\n${figures.join('\n')}`);
+  });
+}

@@ -13,7 +13,7 @@ describe(`guest, glibc registration on: ${bootDescription()}`, () => {
     expect(d.sliceExtension.available).to.equal(false);
     expect(d.sliceExtension.errno).to.equal('ENOTSUPP');
     expect(d.sliceExtension.reason).to.match(/legacy 32-byte rseq area/);
-    expect(d.sliceExtension.remedy).to.match(/glibc 2\.41 or later.*GLIBC_TUNABLES=glibc\.pthread\.rseq=0/);
+    expect(d.sliceExtension.remedy).to.match(/rseq-slice exec -- COMMAND.*GLIBC_TUNABLES=glibc\.pthread\.rseq=0.*glibc 2\.41 or later/);
     expect(d.sliceExtension.yieldSyscall).to.equal(true);
     expect(d.sliceExtension.flags.available).to.equal(false);
     expect(d.backend).to.equal('simulator');

@@ -8,8 +8,8 @@ import { addonState } from '../../lib/addon';
 import { detect, open } from '../../lib';
 import { RSEQ_FLAG_SLICE_EXT_AVAILABLE, RSEQ_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
 import { inWorker } from '../helpers';
-import { bootDescription, setExtensionNsec } from './guest';
-import { runScenario, type ScenarioResult, type SectionPath } from './scenario';
+import { bootDescription, withLongExtension } from './guest';
+import { checkScenario, runScenario, type SectionPath } from './scenario';
 
 const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);
 
@@ -70,37 +70,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
   });
 
   describe('the selftest scenario: pinned to one CPU, a noise thread, real grants', () => {
-    let previousNsec = 5000;
-    before(() => {
-      // Under TCG the default 5 µs extension usually runs out before a section ends.
-      previousNsec = setExtensionNsec(50000);
-    });
-    after(() => {
-      setExtensionNsec(previousNsec);
-      console.log(`\n      figures (${SECONDS} s each, slice_ext_nsec 50000):\n${figures.join('\n')}`);
-    });
-
-    function check(label: string, r: ScenarioResult, expectedThreads: number): void {
-      const t = r.total;
-      const k = r.kernel;
-      figures.push(
-        `      ${label.padEnd(34)} (yielded per thread: ${r.threads.map((x) => x.yielded).join(', ')}) sections ${t.sections}, clean ${t.clean}, yielded ${t.yielded}, raced ${t.raced}, revoked ${t.revoked}; ` +
-          `debugfs sgrant ${k.sgrant}, syield ${k.syield}, srevok ${k.srevok}, sexpir ${k.sexpir}, sabort ${k.sabort}`,
-      );
-      expect(r.threads).to.have.lengthOf(expectedThreads);
-      for (const s of r.threads) {
-        expect(s.clean + s.yielded + s.raced + s.revoked, 'outcomes add up').to.equal(s.sections);
-        expect(s.sections).to.be.greaterThan(0);
-        expect(s.yielded, 'real grants yielded in every thread').to.be.greaterThan(0);
-      }
-      expect(t.yielded, 'real grants yielded').to.be.greaterThan(0);
-      // Our yields are the kernel's; every grant ended as a yield, a revocation or an abort.
-      expect(k.syield).to.equal(t.yielded);
-      expect(k.sgrant).to.equal(k.syield + k.srevok + k.sabort);
-      expect(t.yielded + t.raced).to.be.at.most(k.sgrant);
-      expect(t.raced).to.be.at.most(k.srevok + k.sabort);
-      expect(k.sexpir).to.be.at.most(k.srevok);
-    }
+    withLongExtension(figures, SECONDS);
 
     const cases: Array<[SectionPath, number, number]> = [
       ['native-loop', 2000, 0],
@@ -114,7 +84,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     for (const [p, spinNs, workers] of cases) {
       const label = `${p} path, ${spinNs / 1000} µs sections, ${workers ? `${workers} workers` : 'main thread'}`;
       it(label, async () => {
-        check(label, await runScenario(p, spinNs, SECONDS, workers), workers || 1);
+        checkScenario(label, await runScenario(p, spinNs, SECONDS, workers), workers || 1, figures);
       });
     }
   });

@@ -3,6 +3,7 @@
  * CPU, a noise thread on that CPU (spin 2 µs, sleep 50 µs), sections that request, spin and take
  * the exit path, with the debugfs rseq/stats deltas measured around them.
  */
+import { expect } from 'chai';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SliceStats } from '../../lib';
@@ -69,4 +70,34 @@ export async function runScenario(p: SectionPath, spinNs: number, seconds: numbe
   }
   const after = readStats();
   return { threads, total: sum(threads), kernel: statsDelta(before, after) };
+}
+
+/**
+ * Checks a scenario run against the kernel's counters and adds its figures line to `figures`.
+ * Kernel invariants (the slice extension in kernel/rseq.c, 7.2): every rseq_slice_yield() that
+ * ends a grant counts one `syield` and returns 1, so our `yielded` equals the kernel's; every grant
+ * ends in exactly one of yield, revocation or abort; the expiry timer is armed once per grant, so
+ * `sexpir` <= `sgrant`. An expiry need not end in a revocation (the thread may reach its yield
+ * first): a loaded host gave sexpir 117 > srevok 112 in one run.
+ */
+export function checkScenario(label: string, r: ScenarioResult, expectedThreads: number, figures: string[]): void {
+  const t = r.total;
+  const k = r.kernel;
+  figures.push(
+    `      ${label.padEnd(34)} (yielded per thread: ${r.threads.map((x) => x.yielded).join(', ')}) sections ${t.sections}, clean ${t.clean}, yielded ${t.yielded}, raced ${t.raced}, revoked ${t.revoked}; ` +
+      `debugfs sgrant ${k.sgrant}, syield ${k.syield}, srevok ${k.srevok}, sexpir ${k.sexpir}, sabort ${k.sabort}`,
+  );
+  expect(r.threads).to.have.lengthOf(expectedThreads);
+  for (const s of r.threads) {
+    expect(s.clean + s.yielded + s.raced + s.revoked, 'outcomes add up').to.equal(s.sections);
+    expect(s.sections).to.be.greaterThan(0);
+    expect(s.yielded, 'real grants yielded in every thread').to.be.greaterThan(0);
+  }
+  expect(t.yielded, 'real grants yielded').to.be.greaterThan(0);
+  // Our yields are the kernel's; every grant ended as a yield, a revocation or an abort.
+  expect(k.syield).to.equal(t.yielded);
+  expect(k.sgrant).to.equal(k.syield + k.srevok + k.sabort);
+  expect(t.yielded + t.raced).to.be.at.most(k.sgrant);
+  expect(t.raced).to.be.at.most(k.srevok + k.sabort);
+  expect(k.sexpir).to.be.at.most(k.sgrant);
 }

@@ -1,0 +1,48 @@
+/**
+ * Reading the 32-bit fields of the calling thread's real rseq area (libc's or the addon's): the
+ * kernel keeps cpu_id, node_id and mm_cid current in every registration, whether or not it can
+ * grant slice extensions, so every backend answers cpu() and friends from here when it can.
+ */
+import { OFFSET_CPU_ID, OFFSET_CPU_ID_START, OFFSET_FLAGS, OFFSET_MM_CID, OFFSET_NODE_ID } from './abi';
+import { addonState, type NativeAddon } from './addon';
+import { errnoNumber, RseqError } from './errors';
+
+/** A field by byte offset, signed 32-bit. */
+export type FieldReader = (offset: number) => number;
+
+/**
+ * The reader over `view` (the addon's external view of the area), or, where the runtime refused
+ * external buffers (`view` is a number), one addon call per read.
+ */
+export function areaFieldReader(addon: NativeAddon, view: ArrayBuffer | number): FieldReader {
+  if (typeof view !== 'number') {
+    const fields = new Int32Array(view);
+    return (offset) => fields[offset >> 2] as number;
+  }
+  return (offset) => {
+    const a = addon.readArea();
+    if (a === null) throw new RseqError('rseq', errnoNumber('ENXIO') as number, 'no rseq area for this thread');
+    const byOffset: Record<number, number> = {
+      [OFFSET_CPU_ID_START]: a.cpuIdStart,
+      [OFFSET_CPU_ID]: a.cpuId,
+      [OFFSET_FLAGS]: a.flags,
+      [OFFSET_NODE_ID]: a.nodeId,
+      [OFFSET_MM_CID]: a.mmCid,
+    };
+    const value = byOffset[offset];
+    if (value === undefined) throw new RangeError(`no 32-bit field at offset ${offset}`);
+    return value;
+  };
+}
+
+/**
+ * The reader over the calling thread's real area, or null where it has none: not Linux, the addon
+ * missing, or the registration refused (seccomp). Registers the addon's own area when libc did
+ * not, as open() on the native backend would.
+ */
+export function realAreaFields(): FieldReader | null {
+  const { addon } = addonState();
+  if (!addon) return null;
+  if (addon.areaInfo(false).owner === 0) return null;
+  return areaFieldReader(addon, addon.areaView());
+}

@@ -1,0 +1,106 @@
+/**
+ * Replacing this process with another program (execve), for `rseq-slice exec`: Node's own
+ * process.execve where it exists (Node 22.15 / 23.11 and later), else the addon's execvp. When
+ * neither is at hand the caller runs the program as a child instead (runChild).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { constants } from 'node:os';
+import * as path from 'node:path';
+import { addonState } from './addon';
+import { errnoName, errnoNumber } from './errors';
+
+type ProcessWithExecve = NodeJS.Process & { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never };
+
+/** Where execvp would look when PATH is unset (glibc's default). */
+const DEFAULT_PATH = '/bin:/usr/bin';
+
+/**
+ * The file execvp would run for `command`: as given when it holds a slash, else the first
+ * executable regular file in PATH. `{ errno }`: ENOENT when none exists, EACCES when only
+ * non-executable ones do.
+ */
+export function searchPath(command: string, pathVar: string | undefined): { file: string } | { errno: string } {
+  if (command.includes('/')) return { file: command };
+  let sawDenied = false;
+  for (const dir of (pathVar ?? DEFAULT_PATH).split(':')) {
+    const file = path.join(dir === '' ? '.' : dir, command); // an empty entry is the cwd
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      continue;
+    }
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (stat.isFile()) return { file };
+    } catch {
+      // not executable by us
+    }
+    sawDenied = true;
+  }
+  return { errno: sawDenied ? 'EACCES' : 'ENOENT' };
+}
+
+function envStrings(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+}
+
+/**
+ * Replaces this process with `command args…` under `env`. Returns only when it could not: the
+ * errno name of the failure, or null when this runtime has no way to exec (no process.execve and
+ * no addon), in which case nothing was tried.
+ */
+export function replaceProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv): string | null {
+  const execve = (process as ProcessWithExecve).execve;
+  if (typeof execve === 'function') {
+    const found = searchPath(command, env.PATH);
+    if ('errno' in found) return found.errno;
+    try {
+      execve.call(process, found.file, [command, ...args], env);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && errnoNumber(code) !== undefined) return code;
+      throw err;
+    }
+  }
+  const { addon } = addonState();
+  if (!addon || typeof addon.execvp !== 'function') return null;
+  const rc = addon.execvp(command, [command, ...args], envStrings(env));
+  return errnoName(-rc);
+}
+
+/** Signals a terminal or a supervisor sends that the child must get as well. */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * The fallback: runs `command args…` as a child with inherited stdio, forwards the signals above
+ * to it, and ends the way it ended: its exit status, or the same signal raised on this process
+ * (128 + signal number when that does not end this process). Resolves to that status; rejects
+ * with the spawn error (its errno code) when the command cannot run.
+ */
+export function runChild(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit', env });
+    const forward = (sig: NodeJS.Signals): void => {
+      child.kill(sig);
+    };
+    for (const sig of FORWARDED) process.on(sig, forward);
+    const stopForwarding = (): void => {
+      for (const sig of FORWARDED) process.off(sig, forward);
+    };
+    child.once('error', (err) => {
+      stopForwarding();
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      stopForwarding();
+      if (signal !== null) {
+        process.kill(process.pid, signal); // ends this process unless the signal is ignored here
+        resolve(128 + constants.signals[signal]);
+        return;
+      }
+      resolve(code ?? 1);
+    });
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * cpu(), numaNode() and concurrencyId() read the thread's real rseq area on every backend where
+ * one is registered (libc's or the addon's), also when open() fell back to the simulator because
+ * the kernel cannot grant: pinned with taskset to each CPU in turn, main thread and a worker,
+ * glibc's registration on and off.
+ */
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { addonState } from '../lib/addon';
+import { runNodeJson, skipBecause } from './helpers';
+
+// At most this many CPUs are visited (each costs a child process).
+const MAX_CPUS = 8;
+
+/** The NUMA node sysfs puts CPU `cpu` on (0 where the kernel has no NUMA). */
+function nodeOf(cpu: number): number {
+  try {
+    const entry = fs.readdirSync(`/sys/devices/system/cpu/cpu${cpu}`).find((e) => /^node\d+$/.test(e));
+    return entry === undefined ? 0 : Number(entry.slice(4));
+  } catch {
+    return 0;
+  }
+}
+
+type Placement = { backend: string; owner: string | null; cpu: number; node: number; cid: number };
+
+// Each thread opens with backend 'auto' (native where the kernel grants, else the simulator)
+// and with backend 'simulator', and reports what the handles read.
+const CHILD = `
+  const { Worker } = require('node:worker_threads');
+  const probe = (DIST) => {
+    const rs = require(DIST);
+    const out = [];
+    for (const backend of ['auto', 'simulator']) {
+      const h = rs.open({ backend });
+      out.push({ backend: h.backend, owner: rs.detect().rseq.owner, cpu: h.cpu(), node: h.numaNode(), cid: h.concurrencyId() });
+    }
+    return out;
+  };
+  const DIST = require('node:path').join(process.cwd(), 'dist');
+  const main = probe(DIST);
+  const w = new Worker('const wt = require("node:worker_threads"); wt.parentPort.postMessage((' + probe + ')(wt.workerData));', { eval: true, workerData: DIST });
+  w.once('message', (worker) => { console.log(JSON.stringify({ main, worker })); w.terminate(); });
+  w.once('error', (e) => { console.error(e); process.exit(3); });`;
+
+describe('cpu(), numaNode(), concurrencyId() read the real area on every backend', () => {
+  const cpus = Math.min(os.cpus().length, MAX_CPUS);
+  for (const glibc of ['on', 'off'] as const) {
+    it(`pinned to each of ${cpus} CPU(s), main thread and a worker, glibc's registration ${glibc}`, function () {
+      if (process.platform !== 'linux') skipBecause(this, `rseq exists only on Linux (this is ${process.platform})`);
+      const { addon, error } = addonState();
+      if (!addon) skipBecause(this, `the native addon did not load (${error}): the simulator answers, as the facade test checks`);
+      if (!fs.existsSync('/usr/bin/taskset')) skipBecause(this, 'taskset (util-linux) is not installed');
+      for (let cpu = 0; cpu < cpus; cpu++) {
+        const env = { GLIBC_TUNABLES: glibc === 'off' ? 'glibc.pthread.rseq=0' : undefined, RSEQ_SLICE_BACKEND: undefined };
+        const r = runNodeJson<{ main: Placement[]; worker: Placement[] }>(CHILD, { env, prefix: ['taskset', '-c', String(cpu)] });
+        for (const [thread, placements] of [['main thread', r.main], ['worker', r.worker]] as const) {
+          expect(placements.map((p) => p.backend), thread).to.include('simulator');
+          for (const p of placements) {
+            const at = `${thread}, backend ${p.backend}, pinned to CPU ${cpu}, glibc ${glibc}`;
+            // glibc before 2.35 registers nothing, and the addon does instead.
+            if (glibc === 'off') expect(p.owner, at).to.equal('addon');
+            else expect(p.owner, at).to.be.oneOf(['libc', 'addon']);
+            expect(p.cpu, at).to.equal(cpu);
+            expect(p.node, at).to.equal(nodeOf(cpu));
+            expect(p.cid, at).to.be.at.least(0).and.below(os.cpus().length);
+          }
+        }
+      }
+    });
+  }
+});

@@ -1,0 +1,68 @@
+/**
+ * Guest suite, glibc's registration on (the host's glibc 2.36, a legacy area), pinned to CPU 1:
+ * `rseq-slice exec -- node …` turns it off for the command, which then gets the addon's optimized
+ * area and real grants; this process itself falls back to the simulator, and its cpu() still
+ * reads glibc's real area.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { detect, open } from '../../lib';
+import type { Detection } from '../../lib';
+import { bootDescription, setExtensionNsec } from './guest';
+import { checkScenario, type ScenarioResult } from './scenario';
+
+const ROOT = path.join(__dirname, '..', '..');
+const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);
+
+describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescription()}`, function () {
+  this.timeout(600_000);
+
+  it("this process: glibc's legacy area, the simulator fallback, and cpu() = the pinned CPU from glibc's area", () => {
+    const d = detect();
+    expect(d.rseq.owner).to.equal('libc');
+    expect(d.rseq.mode).to.equal('legacy');
+    expect(d.sliceExtension.remedy).to.contain('rseq-slice exec -- COMMAND');
+    const h = open();
+    expect(h.backend).to.equal('simulator');
+    // taskset -c 1 and the kernel writes cpu_id on every return to user space
+    // (rseq_update_cpu_node_id, whatever the registration's length).
+    expect(h.cpu()).to.equal(1);
+  });
+
+  it("`rseq-slice exec -- node …`: the addon's optimized area and real grants (yielded == debugfs syield)", () => {
+    const previous = setExtensionNsec(50000);
+    const figures: string[] = [];
+    try {
+      // The child runs the scenario itself (TypeScript through tsx) and prints detect() and it.
+      const program = `
+        const rs = require('./dist');
+        const d = rs.detect();
+        const cpu = rs.open().cpu();
+        require('./test/vm/scenario').runScenario('javascript', 20000, ${SECONDS}, 0).then((r) => {
+          console.log(JSON.stringify({ d, cpu, r, tunables: process.env.GLIBC_TUNABLES, pid: process.pid }));
+        });`;
+      const env = { ...process.env };
+      delete env.GLIBC_TUNABLES;
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'exec', '--', 'node', '-r', 'tsx/cjs', '-e', program], {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(r.status, r.stderr).to.equal(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { d: Detection; cpu: number; r: ScenarioResult; tunables: string; pid: number };
+      expect(out.pid, 'the command replaced the CLI process').to.equal(r.pid);
+      expect(out.tunables).to.equal('glibc.pthread.rseq=0');
+      expect(out.d.rseq.owner).to.equal('addon');
+      expect(out.d.rseq.mode).to.equal('optimized');
+      expect(out.d.sliceExtension.available).to.equal(true);
+      expect(out.d.backend).to.equal('native');
+      expect(out.cpu).to.equal(1);
+      checkScenario('exec: javascript path, 20 µs, main thread', out.r, 1, figures);
+    } finally {
+      setExtensionNsec(previous);
+      console.log(`\n      figures (${SECONDS} s, slice_ext_nsec 50000):\n${figures.join('\n')}`);
+    }
+  });
+});
