@@ -79,7 +79,9 @@ Napi::Value ExecVp(const Napi::CallbackInfo& info) {
   }
   sigset_t empty, savedMask;
   sigemptyset(&empty);
-  pthread_sigmask(SIG_SETMASK, &empty, &savedMask);
+  // sigprocmask, not pthread_sigmask: the latter binds GLIBC_2.32 (moved into libc there) and
+  // breaks the 2.28 floor; for the calling thread glibc's sigprocmask does the same.
+  sigprocmask(SIG_SETMASK, &empty, &savedMask);
   int savedFlags[3], savedFd[3];
   for (int fd = 0; fd < 3; fd++) {
     savedFlags[fd] = fcntl(fd, F_GETFL);
@@ -95,7 +97,7 @@ Napi::Value ExecVp(const Napi::CallbackInfo& info) {
     if (savedFlags[fd] >= 0) fcntl(fd, F_SETFL, savedFlags[fd]);
     if (savedFd[fd] >= 0) fcntl(fd, F_SETFD, savedFd[fd]);
   }
-  pthread_sigmask(SIG_SETMASK, &savedMask, nullptr);
+  sigprocmask(SIG_SETMASK, &savedMask, nullptr);
   for (int sig = 1; sig < NSIG; sig++) {
     if (reset[sig]) sigaction(sig, &saved[sig], nullptr);
   }
