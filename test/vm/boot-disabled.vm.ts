@@ -7,11 +7,15 @@ import { bootDescription } from './guest';
 
 describe(`guest, booted with rseq_slice_ext=0: ${bootDescription()}`, () => {
   it('the ABI transcript of the kernel equals the simulator\'s (bootEnabled: false)', () => {
+    // Every step is a deterministic syscall answer (kernel/rseq.c rseq_register, sys_rseq,
+    // rseq_slice_extension_prctl, sys_rseq_slice_yield); the simulator encodes those rules.
     // First, before anything registers this thread's own area.
     expect(abiTranscript(nativeTarget())).to.deep.equal(abiTranscript(simulatorTarget({ bootEnabled: false })));
   });
 
   it('ENOTSUPP, AVAILABLE clear, and detect() names the boot parameter', () => {
+    // kernel/rseq.c rseq_slice_cmdline disables rseq_slice_extension_key; then rseq_register
+    // writes no AVAILABLE flag and rseq_slice_extension_prctl SET answers -ENOTSUPP first.
     const d = detect();
     expect(d.rseq.mode).to.equal('optimized');
     expect(addonState().addon!.readArea()!.flags).to.equal(0);

@@ -5,6 +5,8 @@ import { bootDescription } from './guest';
 
 describe(`guest, differential test: ${bootDescription()}`, () => {
   it('registration (none, legacy, optimized, default-on, lengths), every prctl case, flags and yield: identical transcripts', () => {
+    // Every step is a deterministic syscall answer (kernel/rseq.c rseq_register, sys_rseq,
+    // rseq_slice_extension_prctl, sys_rseq_slice_yield); no step depends on timing.
     const kernel = abiTranscript(nativeTarget());
     const simulator = abiTranscript(simulatorTarget());
     expect(kernel.length).to.be.greaterThan(60);

@@ -23,7 +23,10 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
   this.timeout(600_000);
   const figures: string[] = [];
 
+  // Deterministic ABI facts, each from the kernel source (Debian linux-source 7.2.13 / 7.3-rc7).
   it('the addon registers an optimized area: length >= 33, 64-aligned, AVAILABLE set by the kernel', () => {
+    // kernel/rseq.c rseq_register: rseq_len > 32 selects the v2 ABI, and v2 with the extension
+    // enabled at boot gets RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE written to flags.
     const d = detect();
     expect(d.rseq.owner).to.equal('addon');
     expect(d.rseq.mode).to.equal('optimized');
@@ -37,6 +40,8 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
   });
 
   it('enable and disable toggle the ENABLED bit and prctl GET', () => {
+    // kernel/rseq.c rseq_slice_extension_prctl: SET writes ENABLED into flags and slice.state.enabled,
+    // GET answers from slice.state.enabled.
     const h = open({ backend: 'native', enable: false });
     h.disable();
     expect(h.enabled).to.equal(false);
@@ -51,6 +56,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
   });
 
   it('a fork child keeps the enabled state', () => {
+    // include/linux/rseq.h rseq_fork: without CLONE_VM the child copies the parent's rseq state.
     open({ backend: 'native' });
     expect(addon().raw.forkProbe()).to.equal(3); // GET = 1 and ENABLED bit set in the child
   });
@@ -63,6 +69,8 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
        const info = addon.areaInfo(false);
        parentPort.postMessage({ before, defaultOn: info.defaultOn, flags: addon.readArea().flags, enabled: h.enabled });`,
     );
+    // include/linux/rseq.h rseq_fork: a CLONE_VM thread starts with its rseq state zeroed (GET 0);
+    // kernel/rseq.c rseq_register: RSEQ_FLAG_SLICE_EXT_DEFAULT_ON sets ENABLED and enabled state.
     expect(r.before).to.equal(0);
     expect(r.defaultOn).to.equal(true);
     expect(r.flags).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE | RSEQ_FLAG_SLICE_EXT_ENABLED);
@@ -80,26 +88,56 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
       console.log(`\n      figures (${SECONDS} s each, slice_ext_nsec 50000):\n${figures.join('\n')}`);
     });
 
-    function check(label: string, r: ScenarioResult, expectedThreads: number): void {
+    function record(label: string, r: ScenarioResult): void {
       const t = r.total;
       const k = r.kernel;
       figures.push(
         `      ${label.padEnd(34)} (yielded per thread: ${r.threads.map((x) => x.yielded).join(', ')}) sections ${t.sections}, clean ${t.clean}, yielded ${t.yielded}, raced ${t.raced}, revoked ${t.revoked}; ` +
           `debugfs sgrant ${k.sgrant}, syield ${k.syield}, srevok ${k.srevok}, sexpir ${k.sexpir}, sabort ${k.sabort}`,
       );
+    }
+
+    // Only invariants of the kernel (sources: Debian linux-source 7.2.13 and 7.3-rc7). Only this
+    // process's section threads request or yield, and no grant is live when the counters are read.
+    function checkInvariants(r: ScenarioResult, expectedThreads: number): void {
+      const t = r.total;
+      const k = r.kernel;
       expect(r.threads).to.have.lengthOf(expectedThreads);
       for (const s of r.threads) {
+        // Our exit path classifies every section once (lib/extension.ts exit, native sectionLoop).
         expect(s.clean + s.yielded + s.raced + s.revoked, 'outcomes add up').to.equal(s.sections);
         expect(s.sections).to.be.greaterThan(0);
-        expect(s.yielded, 'real grants yielded in every thread').to.be.greaterThan(0);
       }
-      expect(t.yielded, 'real grants yielded').to.be.greaterThan(0);
-      // Our yields are the kernel's; every grant ended as a yield, a revocation or an abort.
-      expect(k.syield).to.equal(t.yielded);
-      expect(k.sgrant).to.equal(k.syield + k.srevok + k.sabort);
-      expect(t.yielded + t.raced).to.be.at.most(k.sgrant);
-      expect(t.raced).to.be.at.most(k.srevok + k.sabort);
-      expect(k.sexpir).to.be.at.most(k.srevok);
+      // kernel/rseq.c rseq_syscall_enter_work counts s_yielded exactly when it sets slice.yielded,
+      // and sys_rseq_slice_yield returns that flag: a yield answering 1 is one syield.
+      expect(k.syield, 'our yields are the kernel\'s').to.equal(t.yielded);
+      // A grant (include/linux/rseq_entry.h __rseq_grant_slice_extension, s_granted) ends at most
+      // once with a counter: rseq_slice_clear_grant (s_revoked) or rseq_syscall_enter_work
+      // (s_yielded / s_aborted). It can end with none: rseq_syscall_enter_work skips both counters
+      // when the thread was scheduled inside the syscall's entry (rseq.event.sched_switch, e.g. the
+      // grant timer fired there on this PREEMPT_LAZY kernel). So >=, not =.
+      expect(k.sgrant, 'sgrant >= syield + srevok + sabort').to.be.at.least(k.syield + k.srevok + k.sabort);
+      // User space sees granted=1 only from a grant, and each section yields at most once.
+      expect(t.yielded + t.raced, 'yielded + raced <= sgrant').to.be.at.most(k.sgrant);
+      // kernel/rseq.c rseq_slice_expired counts only while current's grant is live, and the
+      // resched it sets ends that grant before the next return to user space (rseq_entry.h
+      // __rseq_grant_slice_extension revokes a live grant), so the timer is not re-armed for it.
+      // Expiries are NOT bounded by revocations: a timer firing while the thread is already in
+      // the yield syscall's entry counts an expiry and no revocation.
+      expect(k.sexpir, 'at most one expiry per grant').to.be.at.most(k.sgrant);
+    }
+
+    // Not an invariant but the scenario's purpose: real grants yielded in every thread. Whether a
+    // preemption lands inside a section is up to timing, so a run without is repeated (bounded).
+    async function runUntilYielded(label: string, p: SectionPath, spinNs: number, workers: number): Promise<void> {
+      const attempts = 3;
+      for (let i = 1; i <= attempts; i++) {
+        const r = await runScenario(p, spinNs, SECONDS, workers);
+        record(i === 1 ? label : `${label} (attempt ${i})`, r);
+        checkInvariants(r, workers || 1);
+        if (r.threads.every((x) => x.yielded > 0)) return;
+      }
+      expect.fail(`no run of ${attempts} had a yielded grant in every thread: the scenario did not exercise grants`);
     }
 
     const cases: Array<[SectionPath, number, number]> = [
@@ -114,7 +152,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     for (const [p, spinNs, workers] of cases) {
       const label = `${p} path, ${spinNs / 1000} µs sections, ${workers ? `${workers} workers` : 'main thread'}`;
       it(label, async () => {
-        check(label, await runScenario(p, spinNs, SECONDS, workers), workers || 1);
+        await runUntilYielded(label, p, spinNs, workers);
       });
     }
   });
