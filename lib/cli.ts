@@ -5,11 +5,13 @@
  */
 import type { CliIo, Command } from './commands/command';
 import { EXIT_USAGE } from './commands/command';
+import { checkCommand } from './commands/check';
 import { detectCommand } from './commands/detect';
+import { statsCommand } from './commands/stats';
 import { packageVersion } from './version';
 
 /** Every subcommand, in the order `--help` lists them; the first is the default. */
-export const COMMANDS: readonly Command[] = [detectCommand];
+export const COMMANDS: readonly Command[] = [detectCommand, checkCommand, statsCommand];
 
 export function usage(): string {
   const lines = COMMANDS.map((c, i) => `${i === 0 ? 'Usage: ' : '       '}rseq-slice ${c.synopsis}`);

@@ -50,6 +50,13 @@ export interface SimulatedKernelOptions {
    * (see {@link SyscallOptions.entryNs}).
    */
   preemptive?: boolean;
+  /**
+   * false: a kernel before 7.0, which has no slice extension ABI at all (default true): prctl
+   * `PR_RSEQ_SLICE_EXTENSION` → `EINVAL` (kernel/sys.c: unknown option), `rseq_slice_yield` →
+   * `ENOSYS`, `RSEQ_FLAG_SLICE_EXT_DEFAULT_ON` → `EINVAL` (sys_rseq: unknown flag). Implies
+   * `configured: false`.
+   */
+  extensionAbi?: boolean;
 }
 
 /** Options of {@link SimulatedThread.syscall} and {@link SimulatedThread.sliceYield}. */
@@ -136,6 +143,7 @@ export class SimulatedKernel {
   readonly seed: number;
   readonly cpus: number;
   readonly preemptive: boolean;
+  readonly extensionAbi: boolean;
   /** What `getauxval(AT_RSEQ_FEATURE_SIZE)` / `AT_RSEQ_ALIGN` answer on a 7.x kernel. */
   readonly featureSize = 33;
   readonly alignment = 64;
@@ -144,8 +152,9 @@ export class SimulatedKernel {
   private readonly threadList: SimulatedThread[] = [];
 
   constructor(options: SimulatedKernelOptions = {}) {
-    checkOptionsObject('SimulatedKernel options', options, ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus', 'preemptive']);
-    this.configured = checkBoolean('configured', options.configured, true);
+    checkOptionsObject('SimulatedKernel options', options, ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus', 'preemptive', 'extensionAbi']);
+    this.extensionAbi = checkBoolean('extensionAbi', options.extensionAbi, true);
+    this.configured = checkBoolean('configured', options.configured, true) && this.extensionAbi;
     this.bootEnabled = checkBoolean('bootEnabled', options.bootEnabled, true);
     this.seed = checkInteger('seed', options.seed, 1, 0, 0xffffffff);
     this.cpus = checkInteger('cpus', options.cpus, 2, 1, 4096);
@@ -331,6 +340,7 @@ export class SimulatedThread {
     this.syscallEntry(false);
     const name = arg2 === PR_RSEQ_SLICE_EXTENSION_GET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)' : arg2 === PR_RSEQ_SLICE_EXTENSION_SET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)' : 'prctl(PR_RSEQ_SLICE_EXTENSION)';
     if (option !== PR_RSEQ_SLICE_EXTENSION) fail('prctl', 'EINVAL', `option ${option} is not modelled (only PR_RSEQ_SLICE_EXTENSION = 79)`);
+    if (!this.kernel.extensionAbi) fail('prctl', 'EINVAL', 'PR_RSEQ_SLICE_EXTENSION is unknown before Linux 7.0');
     // kernel/sys.c checks arg4/arg5 before dispatching; a kernel built without the feature then
     // answers ENOTSUPP to every operation.
     if (arg4 !== 0 || arg5 !== 0) fail(name, 'EINVAL', 'arg4 and arg5 must be 0');
@@ -389,9 +399,10 @@ export class SimulatedThread {
     return 0;
   }
 
-  /** rseq_slice_yield(): 1 when it ended an active grant, 0 otherwise. */
+  /** rseq_slice_yield(): 1 when it ended an active grant, 0 otherwise; ENOSYS before 7.0. */
   sliceYield(options: SyscallOptions = {}): 0 | 1 {
     this.alive();
+    if (!this.kernel.extensionAbi) fail('rseq_slice_yield', 'ENOSYS', 'no such system call before Linux 7.0');
     return this.syscallEntry(true, entryNsOption('sliceYield', options)) ? 1 : 0;
   }
 

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { bootDescription } from './guest';
+import { bootDescription, checkSummary, runCheck } from './guest';
 
 const ROOT = path.join(__dirname, '..', '..');
 const COUNT = Number(process.env.RSEQ_SLICE_VM_DEBUG_SECTIONS ?? 1_000_000);
@@ -59,4 +59,12 @@ describe(`guest, strict checks: ${bootDescription()}`, function () {
       expect(stats.sections).to.equal(p === 'contended SliceMutex' ? 3 * (COUNT / 10) : COUNT);
     });
   }
+
+  it('rseq-slice check conforms with strict checks on (its probes never break an ABI rule)', () => {
+    const { status, report, stderr } = runCheck();
+    console.log(checkSummary(report));
+    expect(report.model).to.equal('enabled');
+    expect(report.rules.filter((r) => r.status === 'FAIL'), stderr).to.deep.equal([]);
+    expect(status).to.equal(0);
+  });
 });

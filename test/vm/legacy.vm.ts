@@ -1,7 +1,7 @@
 /** Guest suite, glibc's registration on (a legacy 32-byte area): no extension, and detect() says why. */
 import { expect } from 'chai';
 import { detect, open, RseqError } from '../../lib';
-import { bootDescription } from './guest';
+import { bootDescription, checkSummary, runCheck } from './guest';
 
 describe(`guest, glibc registration on: ${bootDescription()}`, () => {
   // Deterministic ABI facts, each from the kernel source (Debian linux-source 7.2.13 / 7.3-rc7).
@@ -34,5 +34,14 @@ describe(`guest, glibc registration on: ${bootDescription()}`, () => {
     expect(() => open({ backend: 'native' }))
       .to.throw(RseqError)
       .that.satisfies((e: RseqError) => e.code === 'ENOTSUPP' && e.errno === 524 && e.syscall === 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)');
+  });
+
+  it('rseq-slice check conforms here too: its probes run with glibc\'s registration off', function () {
+    this.timeout(120_000);
+    const { status, report, stderr } = runCheck();
+    console.log(checkSummary(report));
+    expect(report.model).to.equal('enabled');
+    expect(report.rules.filter((r) => r.status === 'FAIL'), stderr).to.deep.equal([]);
+    expect(status).to.equal(0);
   });
 });
