@@ -144,8 +144,8 @@ export class SimulatedKernel {
   readonly cpus: number;
   readonly preemptive: boolean;
   readonly extensionAbi: boolean;
-  /** What `getauxval(AT_RSEQ_FEATURE_SIZE)` / `AT_RSEQ_ALIGN` answer on a 7.x kernel. */
-  readonly featureSize = 33;
+  /** What `getauxval(AT_RSEQ_FEATURE_SIZE)` / `AT_RSEQ_ALIGN` answer: 33 on 7.x, 28 before (6.3–6.x, up to mm_cid). */
+  readonly featureSize: number;
   readonly alignment = 64;
   private nsec: number;
   private clock = 0;
@@ -155,6 +155,7 @@ export class SimulatedKernel {
     checkOptionsObject('SimulatedKernel options', options, ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus', 'preemptive', 'extensionAbi']);
     this.extensionAbi = checkBoolean('extensionAbi', options.extensionAbi, true);
     this.configured = checkBoolean('configured', options.configured, true) && this.extensionAbi;
+    this.featureSize = this.extensionAbi ? 33 : 28;
     this.bootEnabled = checkBoolean('bootEnabled', options.bootEnabled, true);
     this.seed = checkInteger('seed', options.seed, 1, 0, 0xffffffff);
     this.cpus = checkInteger('cpus', options.cpus, 2, 1, 4096);

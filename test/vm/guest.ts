@@ -1,4 +1,5 @@
 /** Helpers for the suites that run inside the slice-extension guest (see scripts/test-vm.ts). */
+import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -39,7 +40,18 @@ export function runCheck(): { status: number | null; report: ConformanceReport; 
   return { status: r.status, report: JSON.parse(r.stdout) as ConformanceReport, stderr: r.stderr };
 }
 
-/** The check's rule lines, for the test log. */
-export function checkSummary(report: ConformanceReport): string {
-  return report.rules.map((x) => `      ${x.rule.padEnd(4)} ${x.status.padEnd(4)} ${x.detail}`).join('\n');
+/**
+ * Runs `rseq-slice check`, logs its rule lines, and expects the model, no FAIL, exit 0, and a pass
+ * for each of `mustPass`. Every step it compares is a deterministic syscall answer (kernel/rseq.c
+ * rseq_register, sys_rseq, rseq_slice_extension_prctl, sys_rseq_slice_yield), and its grant
+ * verdicts are kernel invariants (lib/conformance/check.ts checkGrants).
+ */
+export function expectCheckConforms(model: ConformanceReport['model'], mustPass: string[] = []): ConformanceReport {
+  const { status, report, stderr } = runCheck();
+  console.log(report.rules.map((x) => `      ${x.rule.padEnd(4)} ${x.status.padEnd(4)} ${x.detail}`).join('\n'));
+  expect(report.model).to.equal(model);
+  expect(report.rules.filter((r) => r.status === 'FAIL'), stderr).to.deep.equal([]);
+  for (const rule of mustPass) expect(report.rules.find((r) => r.rule === rule)?.status, rule).to.equal('pass');
+  expect(status).to.equal(0);
+  return report;
 }
