@@ -62,9 +62,11 @@ export function kernelModel(): { model: KernelModel; detection: string } {
   const { addon, error } = addonState();
   if (!addon) throw new CheckUnavailable(`the native addon did not load (${error})`);
   const get = addon.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0);
-  if (get === -22) return { model: 'pre-7.0', detection };
-  if (get < 0 && errnoName(-get) === 'ENOTSUPP') return { model: 'built without', detection };
-  if (get < 0) throw new CheckUnavailable(`prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with ${errnoName(-get)}`);
+  // kernel/sys.c: an unknown prctl option is EINVAL; a 7.x kernel without the feature: ENOTSUPP.
+  const errno = get < 0 ? errnoName(-get) : null;
+  if (errno === 'EINVAL') return { model: 'pre-7.0', detection };
+  if (errno === 'ENOTSUPP') return { model: 'built without', detection };
+  if (errno !== null) throw new CheckUnavailable(`prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with ${errno}`);
   const param = d.sliceExtension.bootParam;
   return { model: param !== null && /^(0|off|n|no|false)$/i.test(param) ? 'disabled at boot' : 'enabled', detection };
 }
