@@ -6,12 +6,14 @@
 import type { CliIo, Command } from './commands/command';
 import { EXIT_USAGE } from './commands/command';
 import { buildCommand } from './commands/build';
+import { checkCommand } from './commands/check';
 import { detectCommand } from './commands/detect';
 import { execCommand } from './commands/exec';
+import { statsCommand } from './commands/stats';
 import { packageVersion } from './version';
 
 /** Every subcommand, in the order `--help` lists them; the first is the default. */
-export const COMMANDS: readonly Command[] = [detectCommand, execCommand, buildCommand];
+export const COMMANDS: readonly Command[] = [detectCommand, checkCommand, statsCommand, execCommand, buildCommand];
 
 export function usage(): string {
   const lines = COMMANDS.map((c, i) => `${i === 0 ? 'Usage: ' : '       '}rseq-slice ${c.synopsis}`);

@@ -44,6 +44,33 @@ export interface SimulatedKernelOptions {
   seed?: number;
   /** Number of CPUs threads are spread over (default 2). */
   cpus?: number;
+  /**
+   * The kernel preempts in kernel mode (`PREEMPT_LAZY`/`FULL`/`RT`, default true) or not
+   * (`PREEMPT_NONE`/`VOLUNTARY`). Matters only when a grant's timer fires inside a syscall's entry
+   * (see {@link SyscallOptions.entryNs}).
+   */
+  preemptive?: boolean;
+  /**
+   * false: a kernel before 7.0, which has no slice extension ABI at all (default true): prctl
+   * `PR_RSEQ_SLICE_EXTENSION` → `EINVAL` (kernel/sys.c: unknown option), `rseq_slice_yield` →
+   * `ENOSYS`, `RSEQ_FLAG_SLICE_EXT_DEFAULT_ON` → `EINVAL` (sys_rseq: unknown flag). Implies
+   * `configured: false`.
+   */
+  extensionAbi?: boolean;
+}
+
+/** Options of {@link SimulatedThread.syscall} and {@link SimulatedThread.sliceYield}. */
+export interface SyscallOptions {
+  /**
+   * Virtual nanoseconds the syscall spends in its entry before the slice work cancels the grant's
+   * timer (default 0). The clock advances by that much there; a grant timer falling due in that
+   * window counts an expiry, and then on a preemptive kernel the thread is scheduled inside the
+   * entry and the work ends the grant with no counter (the yield answers 0), on a non-preemptive
+   * one the work ends it as a yield or abort (kernel/rseq.c rseq_slice_expired,
+   * rseq_syscall_enter_work). So `expirations` can exceed `revocations`, as debugfs sexpir can
+   * exceed srevok.
+   */
+  entryNs?: number;
 }
 
 /** Options of {@link SimulatedThread.interrupt}: what the return from interrupt finds. */
@@ -68,7 +95,11 @@ export interface SimulatedCounters {
   grants: number;
   /** Grants revoked on an interrupt return: a second interrupt, pending work or expiry (srevok). */
   revocations: number;
-  /** Grants whose timer expired (sexpir; each is also a revocation). */
+  /**
+   * Grant timers that fired while the grant was live (sexpir). One that fires in user space is
+   * followed by a revocation; one that fires inside a syscall's entry is not (see
+   * {@link SyscallOptions.entryNs}). Never more than `grants`.
+   */
   expirations: number;
   /** Grants ended by rseq_slice_yield (syield). */
   yields: number;
@@ -94,6 +125,11 @@ function fail(syscall: string, code: string, detail: string): never {
   throw new RseqError(syscall, errnoNumber(code) ?? ENOTSUPP, detail);
 }
 
+function entryNsOption(call: string, options: SyscallOptions): number {
+  checkOptionsObject(`${call} options`, options, ['entryNs']);
+  return checkInteger('entryNs', options.entryNs, 0, 0, Number.MAX_SAFE_INTEGER);
+}
+
 function checkExtensionNsec(ns: number): void {
   if (!Number.isInteger(ns) || ns < SLICE_EXT_NSEC_MIN || ns > SLICE_EXT_NSEC_MAX) {
     fail('write(rseq/slice_ext_nsec)', 'ERANGE', `${ns} is outside ${SLICE_EXT_NSEC_MIN}..${SLICE_EXT_NSEC_MAX} ns`);
@@ -106,19 +142,24 @@ export class SimulatedKernel {
   readonly bootEnabled: boolean;
   readonly seed: number;
   readonly cpus: number;
-  /** What `getauxval(AT_RSEQ_FEATURE_SIZE)` / `AT_RSEQ_ALIGN` answer on a 7.x kernel. */
-  readonly featureSize = 33;
+  readonly preemptive: boolean;
+  readonly extensionAbi: boolean;
+  /** What `getauxval(AT_RSEQ_FEATURE_SIZE)` / `AT_RSEQ_ALIGN` answer: 33 on 7.x, 28 before (6.3–6.x, up to mm_cid). */
+  readonly featureSize: number;
   readonly alignment = 64;
   private nsec: number;
   private clock = 0;
   private readonly threadList: SimulatedThread[] = [];
 
   constructor(options: SimulatedKernelOptions = {}) {
-    checkOptionsObject('SimulatedKernel options', options, ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus']);
-    this.configured = checkBoolean('configured', options.configured, true);
+    checkOptionsObject('SimulatedKernel options', options, ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus', 'preemptive', 'extensionAbi']);
+    this.extensionAbi = checkBoolean('extensionAbi', options.extensionAbi, true);
+    this.configured = checkBoolean('configured', options.configured, true) && this.extensionAbi;
+    this.featureSize = this.extensionAbi ? 33 : 28;
     this.bootEnabled = checkBoolean('bootEnabled', options.bootEnabled, true);
     this.seed = checkInteger('seed', options.seed, 1, 0, 0xffffffff);
     this.cpus = checkInteger('cpus', options.cpus, 2, 1, 4096);
+    this.preemptive = checkBoolean('preemptive', options.preemptive, true);
     const nsec = checkInteger('extensionNsec', options.extensionNsec, SLICE_EXT_NSEC_DEFAULT, 0, Number.MAX_SAFE_INTEGER);
     if (nsec < SLICE_EXT_NSEC_MIN || nsec > SLICE_EXT_NSEC_MAX) {
       throw new RangeError(`extensionNsec must be an integer from ${SLICE_EXT_NSEC_MIN} to ${SLICE_EXT_NSEC_MAX} (ns); got ${nsec}`);
@@ -192,6 +233,10 @@ export class SimulatedThread {
   private registeredLength = 0;
   private enabledState = false;
   private expiry: number | null = null;
+  // Inside a syscall's entry, before the slice work: a timer firing now does not revoke.
+  private inEntry = false;
+  // The grant's timer fired inside the entry: the grant lives on until the slice work ends it.
+  private expiredInEntry = false;
   // The syscall-entry work a grant arms; it stays armed after a revocation until the next syscall.
   private sliceWork = false;
   private killed: SimulatedSignal | null = null;
@@ -241,7 +286,7 @@ export class SimulatedThread {
     checkOptionsObject('registerRseq options', options, ['length', 'defaultOn']);
     const length = checkInteger('length', options.length, 64, 0, 0xffffffff);
     const defaultOn = checkBoolean('defaultOn', options.defaultOn, false);
-    this.syscallEntry();
+    this.syscallEntry(false);
     if (defaultOn && !this.kernel.configured) fail('rseq', 'EINVAL', 'RSEQ_FLAG_SLICE_EXT_DEFAULT_ON is unknown to a kernel built without the extension');
     if (this.registration !== 'none') {
       if (length !== this.registeredLength) fail('rseq', 'EINVAL', 'this thread already registered an rseq area');
@@ -268,7 +313,7 @@ export class SimulatedThread {
   /** rseq(area, length, RSEQ_FLAG_UNREGISTER, RSEQ_SIG): drops the registration and the extension state. */
   unregisterRseq(): number {
     this.alive();
-    this.syscallEntry();
+    this.syscallEntry(false);
     if (this.registration === 'none') fail('rseq', 'EINVAL', 'no rseq area is registered');
     // rseq_reset(): all kernel-side state goes (grant and enabled included); the user-space
     // flags and slice_ctrl bytes are left as they were.
@@ -293,9 +338,10 @@ export class SimulatedThread {
     this.alive();
     const args = [option, arg2, arg3, arg4, arg5];
     args.forEach((a, i) => checkInteger(i === 0 ? 'option' : `arg${i + 1}`, a, 0, 0, Number.MAX_SAFE_INTEGER));
-    this.syscallEntry();
+    this.syscallEntry(false);
     const name = arg2 === PR_RSEQ_SLICE_EXTENSION_GET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)' : arg2 === PR_RSEQ_SLICE_EXTENSION_SET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)' : 'prctl(PR_RSEQ_SLICE_EXTENSION)';
     if (option !== PR_RSEQ_SLICE_EXTENSION) fail('prctl', 'EINVAL', `option ${option} is not modelled (only PR_RSEQ_SLICE_EXTENSION = 79)`);
+    if (!this.kernel.extensionAbi) fail('prctl', 'EINVAL', 'PR_RSEQ_SLICE_EXTENSION is unknown before Linux 7.0');
     // kernel/sys.c checks arg4/arg5 before dispatching; a kernel built without the feature then
     // answers ENOTSUPP to every operation.
     if (arg4 !== 0 || arg5 !== 0) fail(name, 'EINVAL', 'arg4 and arg5 must be 0');
@@ -347,23 +393,24 @@ export class SimulatedThread {
   }
 
   /** Any syscall other than rseq_slice_yield: ends an active grant (counted as an abort) and schedules. */
-  syscall(name = 'getpid'): number {
+  syscall(name = 'getpid', options: SyscallOptions = {}): number {
     this.alive();
     if (typeof name !== 'string' || name.length === 0) throw new TypeError(`syscall(name): name must be a non-empty string; got ${String(name)}`);
-    this.syscallEntry();
+    this.syscallEntry(false, entryNsOption('syscall', options));
     return 0;
   }
 
-  /** rseq_slice_yield(): 1 when it ended an active grant, 0 otherwise. */
-  sliceYield(): 0 | 1 {
+  /** rseq_slice_yield(): 1 when it ended an active grant, 0 otherwise; ENOSYS before 7.0. */
+  sliceYield(options: SyscallOptions = {}): 0 | 1 {
     this.alive();
-    return this.syscallEntry(true) ? 1 : 0;
+    if (!this.kernel.extensionAbi) fail('rseq_slice_yield', 'ENOSYS', 'no such system call before Linux 7.0');
+    return this.syscallEntry(true, entryNsOption('sliceYield', options)) ? 1 : 0;
   }
 
   /** fork(): a child thread (in this kernel) with the same area contents and extension state. */
   fork(): SimulatedThread {
     this.alive();
-    this.syscallEntry();
+    this.syscallEntry(false);
     const child = new SimulatedThread(this.kernel, this.cpu, this.mmCid);
     child.area.set(this.area);
     child.registration = this.registration;
@@ -378,7 +425,14 @@ export class SimulatedThread {
   /** @internal the expiry timer fired while the grant was held: revoke on the interrupt return. */
   expire(): void {
     this.counters.expirations++;
-    this.revoke();
+    if (!this.inEntry) {
+      this.revoke();
+      return;
+    }
+    // kernel/rseq.c rseq_slice_expired: sets need-resched; the grant stays until the slice work.
+    this.expiry = null;
+    this.expiredInEntry = true;
+    if (this.kernel.preemptive) this.schedule(false);
   }
 
   private revoke(): void {
@@ -392,23 +446,37 @@ export class SimulatedThread {
   // slice_ctrl is exactly its own view: granted=1 request=0 while the grant lives, all zero once
   // it was revoked (so a new request=1 here is fatal). A live grant then ends as a yield or an
   // abort and the deferred reschedule happens. Returns whether a grant ended.
-  private syscallEntry(isYield = false): boolean {
+  private syscallEntry(isYield: boolean, entryNs = 0): boolean {
     this.checkUser();
+    if (entryNs > 0) {
+      this.inEntry = true;
+      try {
+        this.kernel.advance(entryNs);
+      } finally {
+        this.inEntry = false;
+      }
+    }
+    const expiredInEntry = this.expiredInEntry;
+    this.expiredInEntry = false;
     if (!this.sliceWork) return false;
     this.sliceWork = false;
-    const expected = this.expiry !== null ? 1 << 8 : 0;
+    const live = this.expiry !== null || expiredInEntry;
+    const expected = live ? 1 << 8 : 0;
     if (this.view.getUint32(OFFSET_SLICE_CTRL, true) !== expected) {
       this.kill(
-        this.expiry !== null
+        live
           ? 'slice_ctrl changed by user space while a grant was outstanding (expected granted=1, request=0, reserved=0)'
           : 'slice_ctrl not clear at the first syscall after a revoked grant (request set again before any syscall)',
       );
     }
-    if (this.expiry === null) return false;
+    if (!live) return false;
     this.expiry = null;
+    this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
+    // kernel/rseq.c rseq_syscall_enter_work: a thread already scheduled in the entry (sched_switch)
+    // loses the grant with no counter, and its yield answers 0.
+    if (expiredInEntry && this.kernel.preemptive) return false;
     if (isYield) this.counters.yields++;
     else this.counters.aborts++;
-    this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
     this.schedule(false);
     return true;
   }
@@ -452,6 +520,7 @@ export class SimulatedThread {
   private kill(reason: string): never {
     this.killed = new SimulatedSignal(reason);
     this.expiry = null;
+    this.expiredInEntry = false;
     this.sliceWork = false;
     throw this.killed;
   }

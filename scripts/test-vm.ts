@@ -1,9 +1,10 @@
 /**
- * The integration suite on a real slice-extension kernel: boots the kernel named by
- * RSEQ_SLICE_KERNEL in QEMU once per variant (scripts/vm-run) and runs the guest suites
- * (test/vm/*.vm.ts) there.
+ * The integration suite on real slice-extension kernels: boots each kernel in QEMU once per
+ * variant (scripts/vm-run), runs the guest suites (test/vm/*.vm.ts) there, and prints a matrix
+ * kernel × variant × result with the time per kernel.
  *
- *   node -r tsx/cjs scripts/test-vm.ts [--if-configured] [--only NAME]
+ *   node -r tsx/cjs scripts/test-vm.ts [--if-configured] [--only NAME] [--kernel PATH]...
+ * Kernels: every --kernel, else RSEQ_SLICE_KERNEL (several images separated by ':').
  * --if-configured: when no kernel or no QEMU is at hand, say why and exit 0 (what `npm test` does).
  */
 import { spawnSync } from 'node:child_process';
@@ -39,18 +40,46 @@ function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function missing(): string | null {
-  const kernel = process.env.RSEQ_SLICE_KERNEL;
-  if (!kernel) return 'RSEQ_SLICE_KERNEL is not set (point it at a bzImage built with CONFIG_RSEQ_SLICE_EXTENSION)';
-  if (!fs.existsSync(kernel)) return `RSEQ_SLICE_KERNEL=${kernel} does not exist`;
+function kernelList(flags: string[] | undefined): string[] {
+  if (flags && flags.length > 0) return flags;
+  return (process.env.RSEQ_SLICE_KERNEL ?? '').split(':').filter((k) => k !== '');
+}
+
+function missing(kernels: string[]): string | null {
+  if (kernels.length === 0) return 'no kernel: RSEQ_SLICE_KERNEL is not set and no --kernel given (point it at a bzImage built with CONFIG_RSEQ_SLICE_EXTENSION; several: separate with ":")';
+  for (const kernel of kernels) if (!fs.existsSync(kernel)) return `kernel image ${kernel} does not exist`;
   const qemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' });
   if (qemu.status !== 0) return 'qemu-system-x86_64 is not installed (Debian package qemu-system-x86)';
   return null;
 }
 
+/**
+ * The node command of each variant: the host's, or node under another glibc's loader; a string
+ * is why the variant skips (its runtime is not at hand).
+ */
+function nodeCommand(v: Variant, fetch: boolean): string[] | string {
+  if (v.glibc === undefined) return ['node'];
+  const rt = glibcRuntime(v.glibc, fetch);
+  return rt.ok ? rt.node : rt.reason;
+}
+
+/** Boots `kernel` with the variant and runs its specs with `node`; true when all passed. */
+function runVariant(kernel: string, v: Variant, node: string[]): boolean {
+  const commands = v.specs.map(([pin, spec]) => [...(pin ? ['taskset', '-c', '1'] : []), ...node, ...MOCHA, `test/vm/${spec}`].map(quote).join(' '));
+  const args = ['--kernel', kernel, '--cpus', '2', '--timeout', '1800'];
+  if (v.append) args.push('--append', v.append);
+  const env = { ...process.env };
+  if (v.glibcOff) env.GLIBC_TUNABLES = GLIBC_OFF;
+  else delete env.GLIBC_TUNABLES;
+  console.log(`\n=== VM variant ${v.name} on ${path.basename(kernel)}: ${v.append ?? 'default command line'}, GLIBC_TUNABLES=${env.GLIBC_TUNABLES ?? '(unset)'}, node: ${node.join(' ')}`);
+  const r = spawnSync(path.join(ROOT, 'scripts', 'vm-run'), [...args, '--', 'sh', '-c', commands.join(' && ')], { cwd: ROOT, env, stdio: 'inherit' });
+  return r.status === 0;
+}
+
 function main(): number {
-  const { values } = parseArgs({ options: { 'if-configured': { type: 'boolean' }, only: { type: 'string' } } });
-  const why = missing();
+  const { values } = parseArgs({ options: { 'if-configured': { type: 'boolean' }, only: { type: 'string' }, kernel: { type: 'string', multiple: true } } });
+  const kernels = kernelList(values.kernel);
+  const why = missing(kernels);
   if (why) {
     console.log(`VM suite skipped: ${why}.`);
     return values['if-configured'] ? 0 : 2;
@@ -60,34 +89,34 @@ function main(): number {
     console.error(`test-vm: unknown variant ${JSON.stringify(values.only)}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
     return 2;
   }
-  const failed: string[] = [];
-  const skipped: string[] = [];
-  for (const v of variants) {
-    let node = ['node'];
-    if (v.glibc !== undefined) {
-      // The packages come from the cache (.ci/run fetches them; so does this script unless
-      // --if-configured, which never downloads).
-      const rt = glibcRuntime(v.glibc, !values['if-configured']);
-      if (!rt.ok) {
-        console.log(`\n=== VM variant ${v.name} skipped: ${rt.reason}`);
-        skipped.push(v.name);
-        continue;
-      }
-      node = rt.node;
-    }
-    const commands = v.specs.map(([pin, spec]) => [...(pin ? ['taskset', '-c', '1'] : []), ...node, ...MOCHA, `test/vm/${spec}`].map(quote).join(' '));
-    const args = ['--kernel', process.env.RSEQ_SLICE_KERNEL as string, '--cpus', '2', '--timeout', '1800'];
-    if (v.append) args.push('--append', v.append);
-    const env = { ...process.env };
-    if (v.glibcOff) env.GLIBC_TUNABLES = GLIBC_OFF;
-    else delete env.GLIBC_TUNABLES;
-    console.log(`\n=== VM variant ${v.name}: ${v.append ?? 'default command line'}, GLIBC_TUNABLES=${env.GLIBC_TUNABLES ?? '(unset)'}, node: ${node.join(' ')}`);
-    const r = spawnSync(path.join(ROOT, 'scripts', 'vm-run'), [...args, '--', 'sh', '-c', commands.join(' && ')], { cwd: ROOT, env, stdio: 'inherit' });
-    if (r.status !== 0) failed.push(`${v.name} (exit ${r.status ?? r.signal})`);
+  // The packages come from the cache (.ci/run fetches them; so does this script unless
+  // --if-configured, which never downloads).
+  const nodes = variants.map((v) => nodeCommand(v, !values['if-configured']));
+  variants.forEach((v, i) => {
+    const node = nodes[i];
+    if (typeof node === 'string') console.log(`\n=== VM variant ${v.name} skipped: ${node}`);
+  });
+  const rows: string[] = [];
+  let failed = 0;
+  for (const kernel of kernels) {
+    const started = process.hrtime.bigint();
+    const results = variants.map((v, i) => {
+      const node = nodes[i] as string[] | string;
+      if (typeof node === 'string') return 'skip';
+      return runVariant(kernel, v, node) ? 'pass' : 'FAIL';
+    });
+    failed += results.filter((r) => r === 'FAIL').length;
+    const seconds = Number((process.hrtime.bigint() - started) / 1_000_000n) / 1000;
+    rows.push(`| ${path.basename(kernel)} | ${results.join(' | ')} | ${seconds.toFixed(0)} s |`);
   }
-  const skips = skipped.length ? ` (skipped: ${skipped.join(', ')})` : '';
-  console.log(failed.length ? `\nVM suite: ${failed.length} variant(s) failed: ${failed.join(', ')}${skips}` : `\nVM suite: ${variants.length - skipped.length} variant(s) passed${skips}`);
-  return failed.length ? 1 : 0;
+  console.log(`\n| kernel | ${variants.map((v) => v.name).join(' | ')} | time |`);
+  console.log(`|---|${variants.map(() => '---|').join('')}---|`);
+  for (const row of rows) console.log(row);
+  const total = kernels.length * variants.length;
+  const skipped = nodes.filter((n) => typeof n === 'string').length * kernels.length;
+  const skips = skipped ? ` (${skipped} skipped)` : '';
+  console.log(failed ? `\nVM suite: ${failed} of ${total} kernel × variant run(s) failed${skips}` : `\nVM suite: all ${total - skipped} kernel × variant run(s) passed${skips}`);
+  return failed ? 1 : 0;
 }
 
 process.exitCode = main();

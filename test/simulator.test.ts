@@ -230,6 +230,35 @@ describe('simulated kernel: grants and revocations', () => {
     expect(t.kernel.now).to.equal(10000);
   });
 
+  it('R18 a timer firing inside a syscall\'s entry counts an expiry and no revocation', () => {
+    // Preemptive kernel: scheduled in the entry, the grant ends with no counter, the yield answers 0.
+    const t = enabledThread(new SimulatedKernel({ extensionNsec: 5000 }));
+    t.area[OFFSET_REQUEST] = 1;
+    t.interrupt();
+    t.kernel.advance(4000);
+    expect(t.sliceYield({ entryNs: 1000 })).to.equal(0);
+    expect(t.counters).to.include({ grants: 1, expirations: 1, revocations: 0, yields: 0, aborts: 0, schedules: 1 });
+    expect(new DataView(t.area.buffer).getUint32(OFFSET_SLICE_CTRL, true)).to.equal(0);
+    // Non-preemptive kernel: the slice work still ends it as a yield (or an abort).
+    const n = enabledThread(new SimulatedKernel({ extensionNsec: 5000, preemptive: false }));
+    n.area[OFFSET_REQUEST] = 1;
+    n.interrupt();
+    expect(n.sliceYield({ entryNs: 6000 })).to.equal(1);
+    expect(n.counters).to.include({ grants: 1, expirations: 1, revocations: 0, yields: 1, schedules: 1 });
+    n.area[OFFSET_REQUEST] = 1;
+    n.interrupt();
+    n.syscall('write', { entryNs: 5000 });
+    expect(n.counters).to.include({ grants: 2, expirations: 2, revocations: 0, aborts: 1 });
+    // A window the timer does not fall in changes nothing; bad input is rejected.
+    n.area[OFFSET_REQUEST] = 1;
+    n.interrupt();
+    expect(n.sliceYield({ entryNs: 4999 })).to.equal(1);
+    expect(n.counters.expirations).to.equal(2);
+    expect(() => n.sliceYield({ entryNs: -1 })).to.throw(RangeError);
+    expect(() => n.syscall('write', { entry: 1 } as never)).to.throw(TypeError);
+    expect(() => new SimulatedKernel({ preemptive: 1 as never })).to.throw(TypeError);
+  });
+
   it('R19 any syscall other than yield ends the grant (abort) and schedules', () => {
     const t = enabledThread();
     t.area[OFFSET_REQUEST] = 1;

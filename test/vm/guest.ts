@@ -1,9 +1,14 @@
 /** Helpers for the suites that run inside the slice-extension guest (see scripts/test-vm.ts). */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ConformanceReport } from '../../lib/conformance/check';
+import { countersDelta, EXTENSION_NSEC_FILE, readRseqStats, STATS_FILE, type SliceCounters } from '../../lib/rseq_stats';
 
-export const STATS_FILE = '/sys/kernel/debug/rseq/stats';
-export const NSEC_FILE = '/sys/kernel/debug/rseq/slice_ext_nsec';
+export { STATS_FILE };
+export const NSEC_FILE = EXTENSION_NSEC_FILE;
 
 /** "kernel 7.2.13, command line: …" for describe() titles. */
 export function bootDescription(): string {
@@ -11,34 +16,15 @@ export function bootDescription(): string {
   return `kernel ${os.release()}, command line "${cmdline}", GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(unset)'}`;
 }
 
-export interface KernelStats {
-  sgrant: number;
-  sexpir: number;
-  srevok: number;
-  syield: number;
-  sabort: number;
-}
+/** The debugfs slice counters, parsed by the library's own parser (lib/rseq_stats.ts). */
+export type KernelStats = SliceCounters;
 
 /** debugfs rseq/stats (CONFIG_RSEQ_STATS): the slice counters. */
 export function readStats(): KernelStats {
-  const text = fs.readFileSync(STATS_FILE, 'utf8');
-  const get = (name: string): number => {
-    const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text);
-    if (!m) throw new Error(`${STATS_FILE} has no ${name} line`);
-    return Number(m[1]);
-  };
-  return { sgrant: get('sgrant'), sexpir: get('sexpir'), srevok: get('srevok'), syield: get('syield'), sabort: get('sabort') };
+  return readRseqStats(STATS_FILE);
 }
 
-export function statsDelta(before: KernelStats, after: KernelStats): KernelStats {
-  return {
-    sgrant: after.sgrant - before.sgrant,
-    sexpir: after.sexpir - before.sexpir,
-    srevok: after.srevok - before.srevok,
-    syield: after.syield - before.syield,
-    sabort: after.sabort - before.sabort,
-  };
-}
+export const statsDelta = countersDelta;
 
 /** Sets debugfs rseq/slice_ext_nsec and returns the previous value. */
 export function setExtensionNsec(ns: number): number {
@@ -60,4 +46,27 @@ export function withLongExtension(figures: string[], seconds: number): void {
     setExtensionNsec(previous);
     console.log(`\n      figures (${seconds} s each, slice_ext_nsec 50000):\n${figures.join('\n')}`);
   });
+}
+
+/** `rseq-slice check --json` in a child (it runs its own children with glibc's registration off). */
+export function runCheck(): { status: number | null; report: ConformanceReport; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'check', '--json'], { encoding: 'utf8' });
+  if (!r.stdout) throw new Error(`rseq-slice check printed nothing (status ${r.status}): ${r.stderr}`);
+  return { status: r.status, report: JSON.parse(r.stdout) as ConformanceReport, stderr: r.stderr };
+}
+
+/**
+ * Runs `rseq-slice check`, logs its rule lines, and expects the model, no FAIL, exit 0, and a pass
+ * for each of `mustPass`. Every step it compares is a deterministic syscall answer (kernel/rseq.c
+ * rseq_register, sys_rseq, rseq_slice_extension_prctl, sys_rseq_slice_yield), and its grant
+ * verdicts are kernel invariants (lib/conformance/check.ts checkGrants).
+ */
+export function expectCheckConforms(model: ConformanceReport['model'], mustPass: string[] = []): ConformanceReport {
+  const { status, report, stderr } = runCheck();
+  console.log(report.rules.map((x) => `      ${x.rule.padEnd(4)} ${x.status.padEnd(4)} ${x.detail}`).join('\n'));
+  expect(report.model).to.equal(model);
+  expect(report.rules.filter((r) => r.status === 'FAIL'), stderr).to.deep.equal([]);
+  for (const rule of mustPass) expect(report.rules.find((r) => r.rule === rule)?.status, rule).to.equal('pass');
+  expect(status).to.equal(0);
+  return report;
 }

@@ -1,10 +1,14 @@
 /** Guest suite, glibc's registration on (a legacy 32-byte area): no extension, and detect() says why. */
 import { expect } from 'chai';
 import { detect, open, RseqError } from '../../lib';
-import { bootDescription } from './guest';
+import { bootDescription, expectCheckConforms } from './guest';
 
 describe(`guest, glibc registration on: ${bootDescription()}`, () => {
+  // Deterministic ABI facts, each from the kernel source (Debian linux-source 7.2.13 / 7.3-rc7).
   it('detect() says legacy mode and gives the remedy', () => {
+    // kernel/rseq.c rseq_register: a 32-byte area is v1 (no AVAILABLE flag); the auxv feature size
+    // is 33 (the struct's size with slice_ctrl); rseq_slice_extension_prctl: SET on a v1
+    // registration → ENOTSUPP (!rseq_v2), while the yield syscall exists (answers 0).
     const d = detect();
     expect(d.rseq.owner).to.equal('libc');
     expect(d.rseq.mode).to.equal('legacy');
@@ -26,8 +30,14 @@ describe(`guest, glibc registration on: ${bootDescription()}`, () => {
   });
 
   it("open({ backend: 'native' }) throws RseqError ENOTSUPP", () => {
+    // kernel/rseq.c rseq_slice_extension_prctl: !rseq_v2(current) → -ENOTSUPP.
     expect(() => open({ backend: 'native' }))
       .to.throw(RseqError)
       .that.satisfies((e: RseqError) => e.code === 'ENOTSUPP' && e.errno === 524 && e.syscall === 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)');
+  });
+
+  it('rseq-slice check conforms here too: its probes run with glibc\'s registration off', function () {
+    this.timeout(120_000);
+    expectCheckConforms('enabled');
   });
 });

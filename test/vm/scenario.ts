@@ -72,32 +72,68 @@ export async function runScenario(p: SectionPath, spinNs: number, seconds: numbe
   return { threads, total: sum(threads), kernel: statsDelta(before, after) };
 }
 
-/**
- * Checks a scenario run against the kernel's counters and adds its figures line to `figures`.
- * Kernel invariants (the slice extension in kernel/rseq.c, 7.2): every rseq_slice_yield() that
- * ends a grant counts one `syield` and returns 1, so our `yielded` equals the kernel's; every grant
- * ends in exactly one of yield, revocation or abort; the expiry timer is armed once per grant, so
- * `sexpir` <= `sgrant`. An expiry need not end in a revocation (the thread may reach its yield
- * first): a loaded host gave sexpir 117 > srevok 112 in one run.
- */
-export function checkScenario(label: string, r: ScenarioResult, expectedThreads: number, figures: string[]): void {
+/** Adds the run's figures line (our outcomes beside the debugfs deltas) to `figures`. */
+export function recordScenario(label: string, r: ScenarioResult, figures: string[]): void {
   const t = r.total;
   const k = r.kernel;
   figures.push(
     `      ${label.padEnd(34)} (yielded per thread: ${r.threads.map((x) => x.yielded).join(', ')}) sections ${t.sections}, clean ${t.clean}, yielded ${t.yielded}, raced ${t.raced}, revoked ${t.revoked}; ` +
       `debugfs sgrant ${k.sgrant}, syield ${k.syield}, srevok ${k.srevok}, sexpir ${k.sexpir}, sabort ${k.sabort}`,
   );
+}
+
+/**
+ * Only invariants of the kernel (sources: Debian linux-source 7.2.13 and 7.3-rc7). Only this
+ * process's section threads request or yield, and no grant is live when the counters are read.
+ */
+export function checkScenarioInvariants(r: ScenarioResult, expectedThreads: number): void {
+  const t = r.total;
+  const k = r.kernel;
   expect(r.threads).to.have.lengthOf(expectedThreads);
   for (const s of r.threads) {
+    // Our exit path classifies every section once (lib/extension.ts exit, native sectionLoop).
     expect(s.clean + s.yielded + s.raced + s.revoked, 'outcomes add up').to.equal(s.sections);
     expect(s.sections).to.be.greaterThan(0);
-    expect(s.yielded, 'real grants yielded in every thread').to.be.greaterThan(0);
   }
-  expect(t.yielded, 'real grants yielded').to.be.greaterThan(0);
-  // Our yields are the kernel's; every grant ended as a yield, a revocation or an abort.
-  expect(k.syield).to.equal(t.yielded);
-  expect(k.sgrant).to.equal(k.syield + k.srevok + k.sabort);
-  expect(t.yielded + t.raced).to.be.at.most(k.sgrant);
-  expect(t.raced).to.be.at.most(k.srevok + k.sabort);
-  expect(k.sexpir).to.be.at.most(k.sgrant);
+  // kernel/rseq.c rseq_syscall_enter_work counts s_yielded exactly when it sets slice.yielded,
+  // and sys_rseq_slice_yield returns that flag: a yield answering 1 is one syield.
+  expect(k.syield, "our yields are the kernel's").to.equal(t.yielded);
+  // A grant (include/linux/rseq_entry.h __rseq_grant_slice_extension, s_granted) ends at most
+  // once with a counter: rseq_slice_clear_grant (s_revoked) or rseq_syscall_enter_work
+  // (s_yielded / s_aborted). It can end with none: rseq_syscall_enter_work skips both counters
+  // when the thread was scheduled inside the syscall's entry (rseq.event.sched_switch, e.g. the
+  // grant timer fired there on a PREEMPT_LAZY kernel). So >=, not =.
+  expect(k.sgrant, 'sgrant >= syield + srevok + sabort').to.be.at.least(k.syield + k.srevok + k.sabort);
+  // User space sees granted=1 only from a grant, and each section yields at most once.
+  expect(t.yielded + t.raced, 'yielded + raced <= sgrant').to.be.at.most(k.sgrant);
+  // kernel/rseq.c rseq_slice_expired counts only while current's grant is live, and the resched
+  // it sets ends that grant before the next return to user space (rseq_entry.h
+  // __rseq_grant_slice_extension revokes a live grant), so the timer is not re-armed for it.
+  // Expiries are NOT bounded by revocations: a timer firing while the thread is already in the
+  // yield syscall's entry counts an expiry and no revocation.
+  expect(k.sexpir, 'at most one expiry per grant').to.be.at.most(k.sgrant);
+}
+
+/** How many runs a scenario gets to show a yielded grant in every thread. */
+export const YIELD_ATTEMPTS = 3;
+
+/**
+ * Runs the scenario until every thread yielded a real grant, at most YIELD_ATTEMPTS times, checking
+ * the invariants on each run. Yields in every thread are not an invariant but the scenario's
+ * purpose: whether a preemption lands inside a section is up to timing, so a run without one is
+ * repeated (bounded), and only YIELD_ATTEMPTS runs without fail the test.
+ */
+export async function runScenarioUntilYielded(
+  label: string,
+  run: () => Promise<ScenarioResult>,
+  expectedThreads: number,
+  figures: string[],
+): Promise<ScenarioResult> {
+  for (let i = 1; i <= YIELD_ATTEMPTS; i++) {
+    const r = await run();
+    recordScenario(i === 1 ? label : `${label} (attempt ${i})`, r, figures);
+    checkScenarioInvariants(r, expectedThreads);
+    if (r.threads.every((x) => x.yielded > 0)) return r;
+  }
+  return expect.fail(`no run of ${YIELD_ATTEMPTS} had a yielded grant in every thread: the scenario did not exercise grants`);
 }

@@ -1,0 +1,172 @@
+/** `rseq-slice stats`: the kernel's debugfs slice counters, once or as rates per second. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEBUGFS, parseRseqStats, SLICE_COUNTERS, type SliceCounters } from '../rseq_stats';
+import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
+
+const NAMES: Record<keyof SliceCounters, string> = {
+  sgrant: 'grants',
+  syield: 'yields',
+  srevok: 'revocations',
+  sexpir: 'expiries',
+  sabort: 'aborts',
+};
+const ORDER: Array<keyof SliceCounters> = ['sgrant', 'syield', 'srevok', 'sexpir', 'sabort'];
+
+/** The rseq debugfs directory; RSEQ_SLICE_DEBUGFS_RSEQ points elsewhere (for tests). */
+function rseqDir(): string {
+  return process.env.RSEQ_SLICE_DEBUGFS_RSEQ || path.join(DEBUGFS, 'rseq');
+}
+
+interface Sample {
+  counters: SliceCounters;
+  extensionNsec: number | null;
+}
+
+class StatsUnreadable extends Error {}
+
+function debugfsMounted(): boolean {
+  try {
+    return /^\S+ \/sys\/kernel\/debug debugfs /m.test(fs.readFileSync('/proc/mounts', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Why the stats file cannot be read, and what would make it readable. */
+function explain(file: string, e: NodeJS.ErrnoException): string {
+  if (e.code === 'EACCES' || e.code === 'EPERM') return `${file}: permission denied (${e.code}): debugfs is readable by root only; run as root`;
+  if (e.code === 'ENOENT' && !process.env.RSEQ_SLICE_DEBUGFS_RSEQ && !debugfsMounted()) {
+    return `${file} does not exist: debugfs is not mounted; as root: mount -t debugfs none ${DEBUGFS}`;
+  }
+  if (e.code === 'ENOENT') return `${file} does not exist: the kernel has no rseq stats (it needs Linux 7.0+ built with CONFIG_RSEQ_STATS and CONFIG_RSEQ_SLICE_EXTENSION; root and a mounted debugfs: mount -t debugfs none ${DEBUGFS})`;
+  return `${file}: ${e.message}`;
+}
+
+function sample(): Sample {
+  const file = path.join(rseqDir(), 'stats');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StatsUnreadable(explain(file, e as NodeJS.ErrnoException));
+  }
+  let counters: SliceCounters;
+  try {
+    counters = parseRseqStats(text, file);
+  } catch (e) {
+    throw new StatsUnreadable((e as Error).message);
+  }
+  let extensionNsec: number | null = null;
+  try {
+    const n = Number(fs.readFileSync(path.join(rseqDir(), 'slice_ext_nsec'), 'utf8').trim());
+    if (Number.isInteger(n)) extensionNsec = n;
+  } catch {
+    // Only the counters are required.
+  }
+  return { counters, extensionNsec };
+}
+
+function formatOnce(s: Sample): string {
+  const lines = [`rseq slice counters (${path.join(rseqDir(), 'stats')}), extension ${s.extensionNsec === null ? 'unknown' : `${s.extensionNsec} ns`}`];
+  for (const k of ORDER) lines.push(`  ${`${NAMES[k]} (${k})`.padEnd(22)} ${String(s.counters[k]).padStart(14)}`);
+  return lines.join('\n');
+}
+
+function rates(a: SliceCounters, b: SliceCounters, seconds: number): SliceCounters {
+  const r = { ...b };
+  for (const k of SLICE_COUNTERS) r[k] = Math.round(((b[k] - a[k]) / seconds) * 10) / 10;
+  return r;
+}
+
+/** Sleeps `ms`, or less when `stopped` resolves first. */
+function sleep(ms: number, stopped: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), stopped]).finally(() => clearTimeout(timer));
+}
+
+async function watch(seconds: number, count: number | null, json: boolean, io: CliIo): Promise<number> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    stop();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    let previous = sample();
+    let t0 = process.hrtime.bigint();
+    if (!json) {
+      io.out(`rates per second over ${seconds} s, extension ${previous.extensionNsec === null ? 'unknown' : `${previous.extensionNsec} ns`} (Ctrl-C stops)`);
+      io.out(`${'time'.padEnd(8)} ${ORDER.map((k) => `${NAMES[k]}/s`.padStart(14)).join(' ')}`);
+    }
+    for (let n = 0; count === null || n < count; n++) {
+      await sleep(seconds * 1000, stopped);
+      if (interrupted) break;
+      const now = sample();
+      const t1 = process.hrtime.bigint();
+      const elapsed = Number(t1 - t0) / 1e9;
+      const r = rates(previous.counters, now.counters, elapsed);
+      const at = new Date().toISOString().slice(11, 19);
+      if (json) io.out(JSON.stringify({ time: new Date().toISOString(), seconds: Math.round(elapsed * 1000) / 1000, counters: now.counters, perSecond: r, extensionNsec: now.extensionNsec }));
+      else io.out(`${at.padEnd(8)} ${ORDER.map((k) => String(r[k]).padStart(14)).join(' ')}`);
+      previous = now;
+      t0 = t1;
+    }
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+export const statsCommand: Command = {
+  name: 'stats',
+  synopsis: 'stats [--watch SECONDS [--count N]] [--json]',
+  help: `Usage: rseq-slice stats [--watch SECONDS [--count N]] [--json]
+
+Prints the kernel's slice extension counters from debugfs rseq/stats (grants sgrant, yields
+syield, revocations srevok, expiries sexpir, aborts sabort; summed over CPUs since boot) and the
+extension length (rseq/slice_ext_nsec): whether this host grants extensions, and how they end.
+Needs Linux 7.0+ with CONFIG_RSEQ_STATS, root, and debugfs mounted
+(mount -t debugfs none ${DEBUGFS}).
+
+Options:
+  --watch SECONDS  print rates per second every SECONDS (0.1 to 3600) until Ctrl-C
+  --count N        with --watch: stop after N intervals
+  --json           JSON: the counters once, or one object per interval
+
+Environment: RSEQ_SLICE_DEBUGFS_RSEQ=DIR reads DIR/stats and DIR/slice_ext_nsec instead of
+${DEBUGFS}/rseq (for tests).
+
+Exit status: 0 success, 1 the counters cannot be read (the message says what is needed),
+2 bad usage.`,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const parsed = parseCommandArgs(
+      this,
+      { args: argv, strict: true, options: { json: { type: 'boolean' }, watch: { type: 'string' }, count: { type: 'string' } } },
+      io,
+    );
+    if (parsed === null) return EXIT_USAGE;
+    const { values } = parsed;
+    const usage = (msg: string): number => {
+      io.err(`rseq-slice stats: ${msg}`);
+      return EXIT_USAGE;
+    };
+    const seconds = values.watch === undefined ? null : Number(values.watch);
+    if (seconds !== null && !(Number.isFinite(seconds) && seconds >= 0.1 && seconds <= 3600)) return usage(`--watch needs seconds from 0.1 to 3600; got ${JSON.stringify(values.watch)}`);
+    const count = values.count === undefined ? null : Number(values.count);
+    if (count !== null && !(Number.isInteger(count) && count >= 1)) return usage(`--count needs a whole number of intervals >= 1; got ${JSON.stringify(values.count)}`);
+    if (count !== null && seconds === null) return usage('--count goes with --watch SECONDS');
+    try {
+      if (seconds !== null) return await watch(seconds, count, values.json === true, io);
+      const s = sample();
+      io.out(values.json ? JSON.stringify({ counters: s.counters, extensionNsec: s.extensionNsec }, null, 2) : formatOnce(s));
+      return 0;
+    } catch (e) {
+      if (!(e instanceof StatsUnreadable)) throw e;
+      io.err(`rseq-slice stats: ${e.message}`);
+      return 1;
+    }
+  },
+};

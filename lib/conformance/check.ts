@@ -1,0 +1,245 @@
+/**
+ * Conformance of the running kernel to the merged slice extension: the ABI transcript and a short
+ * grant scenario run in child processes against the real kernel, compared with the simulator
+ * configured for what detect() found, and reported per README rule (R1…R30).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PR_RSEQ_SLICE_EXTENSION_GET, SLICE_EXT_NSEC_MAX, SLICE_EXT_NSEC_MIN } from '../abi';
+import { addonState } from '../addon';
+import { detect } from '../detect';
+import { errnoName } from '../errors';
+import { EXTENSION_NSEC_FILE } from '../rseq_stats';
+import type { SimulatedKernelOptions } from '../simulator';
+import type { GrantProbe, ProbeOutput } from './probe';
+import { RULES } from './rules';
+import { abiTranscript, simulatorTarget, type TranscriptStep } from './transcript';
+
+/** What the kernel is, as far as the extension goes. */
+export type KernelModel = 'pre-7.0' | 'built without' | 'disabled at boot' | 'enabled';
+
+export interface RuleResult {
+  rule: string;
+  title: string;
+  status: 'pass' | 'FAIL' | 'n/a';
+  detail: string;
+}
+
+export interface ConformanceReport {
+  kernel: string;
+  model: KernelModel;
+  /** detect()'s verdict on this process, for context. */
+  detection: string;
+  /** Steps of the ABI transcript compared. */
+  steps: number;
+  rules: RuleResult[];
+  /** Every applicable rule passed. */
+  conforms: boolean;
+}
+
+export interface ConformanceOptions {
+  /** Seconds of enabled sections in the grant scenario (default 1). */
+  seconds?: number;
+}
+
+const SIMULATOR: Record<KernelModel, Pick<SimulatedKernelOptions, 'bootEnabled' | 'configured' | 'extensionAbi'>> = {
+  'pre-7.0': { extensionAbi: false },
+  'built without': { configured: false },
+  'disabled at boot': { bootEnabled: false },
+  enabled: {},
+};
+
+/** Thrown when the check cannot run at all (not Linux, no addon, a child that failed). */
+export class CheckUnavailable extends Error {}
+
+/** Classifies the kernel from detect() and prctl GET, which answers on every 7.x kernel. */
+export function kernelModel(): { model: KernelModel; detection: string } {
+  const d = detect();
+  const detection = d.sliceExtension.available ? 'the slice extension is available to this process' : (d.sliceExtension.reason ?? 'not available');
+  if (d.platform.os !== 'linux') throw new CheckUnavailable('rseq exists only on Linux');
+  const { addon, error } = addonState();
+  if (!addon) throw new CheckUnavailable(`the native addon did not load (${error})`);
+  const get = addon.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0);
+  // kernel/sys.c: an unknown prctl option is EINVAL; a 7.x kernel without the feature: ENOTSUPP.
+  const errno = get < 0 ? errnoName(-get) : null;
+  if (errno === 'EINVAL') return { model: 'pre-7.0', detection };
+  if (errno === 'ENOTSUPP') return { model: 'built without', detection };
+  if (errno !== null) throw new CheckUnavailable(`prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with ${errno}`);
+  const param = d.sliceExtension.bootParam;
+  return { model: param !== null && /^(0|off|n|no|false)$/i.test(param) ? 'disabled at boot' : 'enabled', detection };
+}
+
+function runProbe(args: string[], pinCpu: number | null): ProbeOutput {
+  const probe = path.join(__dirname, `probe${path.extname(__filename)}`);
+  const node = [...(probe.endsWith('.ts') ? ['-r', 'tsx/cjs'] : []), probe, ...args];
+  const tunables = [process.env.GLIBC_TUNABLES, 'glibc.pthread.rseq=0'].filter(Boolean).join(':');
+  const [cmd, argv] = pinCpu === null ? [process.execPath, node] : ['taskset', ['-c', String(pinCpu), process.execPath, ...node]];
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, GLIBC_TUNABLES: tunables }, timeout: 120_000 });
+  const last = r.stdout?.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last) as ProbeOutput;
+  } catch {
+    throw new CheckUnavailable(`the probe child (${args.join(' ')}) ended with ${r.signal ?? `status ${r.status}`} and no result: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' / ')}`);
+  }
+}
+
+/** The last CPU this process may run on, when `taskset` exists to pin a child there. */
+function pinTarget(): number | null {
+  const which = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' });
+  if (which.status !== 0) return null;
+  const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  const last = m?.[1]?.split(',').pop()?.split('-').pop();
+  return last !== undefined && /^\d+$/.test(last) ? Number(last) : 0;
+}
+
+type Finding = Pick<RuleResult, 'status' | 'detail'>;
+
+class Findings {
+  private readonly byRule = new Map<string, Finding[]>();
+  add(rule: string, status: Finding['status'], detail: string): void {
+    const list = this.byRule.get(rule) ?? [];
+    list.push({ status, detail });
+    this.byRule.set(rule, list);
+  }
+  addAll(rules: string[], status: Finding['status'], detail: string): void {
+    for (const r of rules) this.add(r, status, detail);
+  }
+  /** FAIL when any check failed, pass when any passed, else n/a. */
+  result(rule: string, title: string): RuleResult {
+    const list = this.byRule.get(rule) ?? [{ status: 'n/a', detail: 'not exercised by check' }];
+    for (const status of ['FAIL', 'pass', 'n/a'] as const) {
+      const hits = list.filter((f) => f.status === status);
+      if (hits.length) return { rule, title, status, detail: hits.map((f) => f.detail).join('; ') };
+    }
+    throw new Error('unreachable');
+  }
+}
+
+function compareTranscripts(kernel: TranscriptStep[], expected: TranscriptStep[], model: KernelModel, f: Findings): void {
+  if (kernel.length !== expected.length) throw new CheckUnavailable(`the kernel transcript has ${kernel.length} steps, the model's ${expected.length}`);
+  const passed = new Map<string, number>();
+  kernel.forEach((k, i) => {
+    const e = expected[i] as TranscriptStep;
+    for (const rule of k.rules) {
+      if (rule === 'R2' && model !== 'built without') continue;
+      if (rule === 'R9' && model !== 'built without' && model !== 'disabled at boot') continue;
+      if (k.answer !== e.answer) f.add(rule, 'FAIL', `${k.section}: ${k.step}: kernel ${k.answer}, expected ${e.answer}`);
+      else passed.set(rule, (passed.get(rule) ?? 0) + 1);
+    }
+  });
+  for (const [rule, n] of passed) f.add(rule, 'pass', `${n} step(s) answered as the ${model} model`);
+  if (model !== 'built without') f.add('R2', 'n/a', model === 'pre-7.0' ? 'the kernel predates the extension' : 'the kernel is built with the extension');
+  if (model === 'enabled' || model === 'pre-7.0') f.add('R9', 'n/a', model === 'enabled' ? 'the extension is on at boot (AVAILABLE checked under R8)' : 'the kernel predates the extension');
+}
+
+/** The rules a kernel transcript passes or fails against `model` (exported for tests). */
+export function judgeTranscript(kernel: TranscriptStep[], model: KernelModel): RuleResult[] {
+  const f = new Findings();
+  compareTranscripts(kernel, abiTranscript(simulatorTarget(SIMULATOR[model])), model, f);
+  return RULES.map(([rule, title]) => f.result(rule, title));
+}
+
+function checkGrants(g: GrantProbe, seconds: number, f: Findings): void {
+  if (g.newThreadGet === 0 && g.forkProbe === 3) f.add('R13', 'pass', 'a fork child kept GET 1 and ENABLED; a new thread answered GET 0');
+  else f.add('R13', 'FAIL', `kernel: new thread GET ${g.newThreadGet}, fork probe ${g.forkProbe}; expected GET 0 and fork probe 3 (GET 1 and ENABLED in the child)`);
+  const d = g.disabled;
+  if (d.yielded + d.raced === 0) f.add('R15', 'pass', `${d.sections} sections with the extension disabled: no grant`);
+  else f.add('R15', 'FAIL', `kernel granted ${d.yielded + d.raced} of ${d.sections} sections with the extension disabled; expected none`);
+  const e = g.enabled;
+  const granted = e.yielded + e.raced;
+  if (granted > 0) f.add('R14', 'pass', `${granted} grants seen in ${e.sections} sections (${e.revoked} revoked)`);
+  else f.add('R14', 'n/a', `no preemption landed in any of ${e.sections} sections in ${seconds} s (timing; run again, or longer with --seconds)`);
+  if (e.yielded > 0) f.add('R20', 'pass', `${e.yielded} yields after a grant answered 1`);
+  const k = g.kernel;
+  if ('unreadable' in k) {
+    f.add('R18', 'n/a', `debugfs rseq/stats is not readable (${k.unreadable}): needs root and a mounted debugfs`);
+    return;
+  }
+  // Invariants of the kernel's counters that hold whatever other processes do meanwhile (the
+  // counters are system-wide): each of our yields that answered 1 was counted (kernel/rseq.c
+  // rseq_syscall_enter_work), each grant we saw was counted (rseq_entry.h
+  // __rseq_grant_slice_extension), and an expiry needs a live grant, at most one per grant
+  // (rseq_slice_expired) — other tasks' grants live when the counters were first read add at
+  // most one per CPU.
+  if (k.syield >= e.yielded) f.add('R20', 'pass', `debugfs syield ${k.syield} ≥ our yields ${e.yielded}`);
+  else f.add('R20', 'FAIL', `debugfs syield ${k.syield}, expected at least our ${e.yielded} yields that answered 1`);
+  if (k.sgrant >= granted) f.add('R14', 'pass', `debugfs sgrant ${k.sgrant} ≥ our grants ${granted}`);
+  else f.add('R14', 'FAIL', `debugfs sgrant ${k.sgrant}, expected at least the ${granted} grants we saw`);
+  const cpus = os.cpus().length;
+  if (k.sexpir <= k.sgrant + cpus) f.add('R18', 'pass', `debugfs sexpir ${k.sexpir} ≤ sgrant ${k.sgrant} (+ ${cpus} CPUs' grants already live)`);
+  else f.add('R18', 'FAIL', `debugfs sexpir ${k.sexpir}, sgrant ${k.sgrant}; expected at most one expiry per grant`);
+}
+
+function checkExtensionLength(f: Findings): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(EXTENSION_NSEC_FILE, 'utf8').trim();
+  } catch (e) {
+    f.add('R23', 'n/a', `${EXTENSION_NSEC_FILE} is not readable (${(e as NodeJS.ErrnoException).code ?? String(e)}): needs root and a mounted debugfs`);
+    return;
+  }
+  const ns = Number(text);
+  if (Number.isInteger(ns) && ns >= SLICE_EXT_NSEC_MIN && ns <= SLICE_EXT_NSEC_MAX) f.add('R23', 'pass', `slice_ext_nsec ${ns} is within ${SLICE_EXT_NSEC_MIN}–${SLICE_EXT_NSEC_MAX}`);
+  else f.add('R23', 'FAIL', `kernel slice_ext_nsec ${text}, expected ${SLICE_EXT_NSEC_MIN}–${SLICE_EXT_NSEC_MAX}`);
+  if (process.getuid?.() !== 0) return;
+  // Out-of-range writes are refused without changing the value (kernel/rseq.c rseq_slice_ext_write).
+  for (const bad of [SLICE_EXT_NSEC_MAX + 10000, SLICE_EXT_NSEC_MIN - 1]) {
+    let answer = 'accepted';
+    try {
+      fs.writeFileSync(EXTENSION_NSEC_FILE, String(bad));
+    } catch (e) {
+      answer = (e as NodeJS.ErrnoException).code ?? String(e);
+    }
+    if (answer === 'ERANGE') f.add('R23', 'pass', `writing ${bad} → ERANGE`);
+    else {
+      f.add('R23', 'FAIL', `writing ${bad}: kernel ${answer}, expected ERANGE`);
+      if (answer === 'accepted') fs.writeFileSync(EXTENSION_NSEC_FILE, text);
+    }
+  }
+}
+
+const NOT_CHECKED: Record<string, string> = {
+  R7: 'would kill the probe (SIGSEGV): the simulator rule and the guest debug variant cover it',
+  R16: 'needs other exit work pending at a chosen interrupt: a simulator rule',
+  R17: 'needs a second interrupt at a chosen instant inside a grant: a simulator rule; the guest suite checks the counters',
+  R19: 'needs a syscall at a chosen instant inside a grant: a simulator rule; the guest suite checks the counters',
+  R21: 'needs a disable at a chosen instant inside a grant: a simulator rule',
+  R22: 'needs timers of several threads at chosen instants: a simulator rule',
+  R24: 'a SIGSEGV rule the kernel enforces only with rseq_debug=1: the guest debug variant covers it',
+  R25: 'a SIGSEGV rule the kernel enforces only with rseq_debug=1: the guest debug variant covers it',
+  R26: 'a SIGSEGV rule the kernel enforces only with rseq_debug=1: the guest debug variant covers it',
+  R27: 'needs a syscall inside a section that got no grant at a chosen instant: a simulator rule',
+  R28: 'a SIGSEGV rule the kernel enforces only with rseq_debug=1: the guest debug variant covers it',
+  R29: 'would kill the probe (SIGSEGV): the simulator rule covers it',
+  R30: 'argument checks of the simulator API, not kernel behaviour',
+};
+
+/** Runs the whole check. Throws CheckUnavailable when it cannot run at all. */
+export function checkConformance(options: ConformanceOptions = {}): ConformanceReport {
+  const seconds = options.seconds ?? 1;
+  const { model, detection } = kernelModel();
+  const f = new Findings();
+  const abi = runProbe(['abi'], null);
+  if (!('abi' in abi)) throw new CheckUnavailable(`the ABI transcript child failed: ${'error' in abi ? abi.error : 'no transcript'}`);
+  compareTranscripts(abi.abi, abiTranscript(simulatorTarget(SIMULATOR[model])), model, f);
+  const scenarioRules = ['R13', 'R14', 'R15', 'R18', 'R20'];
+  if (model === 'enabled') {
+    const cpu = pinTarget();
+    if (cpu === null) {
+      f.addAll(scenarioRules, 'n/a', 'taskset (util-linux) not found: the grant scenario must run pinned to one CPU');
+    } else {
+      const g = runProbe(['grants', String(seconds)], cpu);
+      if (!('grants' in g)) throw new CheckUnavailable(`the grant scenario child failed: ${'error' in g ? g.error : 'no result'}`);
+      checkGrants(g.grants, seconds, f);
+    }
+  } else {
+    f.addAll(scenarioRules, 'n/a', `the kernel grants nothing here (${model})`);
+  }
+  if (model === 'enabled' || model === 'disabled at boot') checkExtensionLength(f);
+  else f.add('R23', 'n/a', `no extension length on a kernel ${model === 'pre-7.0' ? 'before 7.0' : 'built without the extension'}`);
+  for (const [rule, why] of Object.entries(NOT_CHECKED)) f.add(rule, 'n/a', why);
+  const rules = RULES.map(([rule, title]) => f.result(rule, title));
+  return { kernel: os.release(), model, detection, steps: abi.abi.length, rules, conforms: rules.every((r) => r.status !== 'FAIL') };
+}

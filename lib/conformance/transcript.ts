@@ -1,0 +1,145 @@
+/**
+ * One deterministic script of rseq / prctl operations, run against the real kernel (through the
+ * addon's diagnostic area, so areas of every length can be registered) or against the simulator.
+ * Each step names the README rules (R1…) it exercises; the two transcripts must be identical, and
+ * where they differ the kernel is right (or does not implement the extension as merged).
+ * The native target needs a thread with no rseq area yet (GLIBC_TUNABLES=glibc.pthread.rseq=0).
+ */
+import { PR_RSEQ_SLICE_EXTENSION, RSEQ_FLAG_SLICE_EXT_DEFAULT_ON } from '../abi';
+import { addonState } from '../addon';
+import { errnoName, RseqError } from '../errors';
+import { SimulatedKernel, type SimulatedKernelOptions } from '../simulator';
+
+/** A result: the returned number, or the errno name. */
+export type StepResult = number | string;
+
+export interface TranscriptTarget {
+  register(length: number, defaultOn: boolean): StepResult;
+  unregister(): StepResult;
+  prctl(op: number, arg3: number, arg4: number, arg5: number): StepResult;
+  sliceYield(): StepResult;
+  flags(): number;
+}
+
+/** One step: what was done, which rules it exercises, and the answer (`result flags=0x..`). */
+export interface TranscriptStep {
+  section: string;
+  step: string;
+  rules: string[];
+  answer: string;
+}
+
+function native(rc: number): StepResult {
+  return rc < 0 ? errnoName(-rc) : rc;
+}
+
+/** The real kernel, through the addon's diagnostic area. */
+export function nativeTarget(): TranscriptTarget {
+  const { addon, error } = addonState();
+  if (!addon) throw new Error(`the native addon did not load: ${error}`);
+  return {
+    register: (length, defaultOn) => native(addon.raw.register(length, defaultOn ? RSEQ_FLAG_SLICE_EXT_DEFAULT_ON : 0)),
+    unregister: () => native(addon.raw.unregister()),
+    prctl: (op, a3, a4, a5) => native(addon.prctl(op, a3, a4, a5)),
+    sliceYield: () => native(addon.sliceYield()),
+    flags: () => addon.raw.read().flags,
+  };
+}
+
+function simulated(fn: () => number): StepResult {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RseqError) return e.code;
+    throw e;
+  }
+}
+
+/** A fresh thread of a simulated kernel configured as given. */
+export function simulatorTarget(options: Pick<SimulatedKernelOptions, 'bootEnabled' | 'configured' | 'extensionAbi'> = {}): TranscriptTarget {
+  const thread = new SimulatedKernel(options).createThread();
+  return {
+    register: (length, defaultOn) => simulated(() => thread.registerRseq({ length, defaultOn })),
+    unregister: () => simulated(() => thread.unregisterRseq()),
+    prctl: (op, a3, a4, a5) => simulated(() => thread.prctl(PR_RSEQ_SLICE_EXTENSION, op, a3, a4, a5)),
+    sliceYield: () => simulated(() => thread.sliceYield()),
+    flags: () => new DataView(thread.area.buffer).getUint32(16, true),
+  };
+}
+
+const GET = 1;
+const SET = 2;
+// Every prctl step is also R2 (a kernel built without the feature answers ENOTSUPP to each).
+const REGISTER = ['R8', 'R9', 'R11'];
+
+/** Runs the script against `t`. */
+export function abiTranscript(t: TranscriptTarget): TranscriptStep[] {
+  const steps: TranscriptStep[] = [];
+  let section = '';
+  const step = (name: string, rules: string[], fn: () => StepResult): void => {
+    const result = fn();
+    steps.push({ section, step: name, rules, answer: `${result} flags=0x${t.flags().toString(16)}` });
+  };
+  const setRule = (): string[] => (section.startsWith('optimized') || section.startsWith('lengths') ? ['R2', 'R5', 'R6'] : ['R2', 'R5']);
+  const prctlCases = (): void => {
+    step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
+    step('GET arg3=1', ['R2', 'R3'], () => t.prctl(GET, 1, 0, 0));
+    step('GET arg4=1', ['R1'], () => t.prctl(GET, 0, 1, 0));
+    step('GET arg5=1', ['R1'], () => t.prctl(GET, 0, 0, 1));
+    step('SET arg3=2', ['R2', 'R4'], () => t.prctl(SET, 2, 0, 0));
+    step('SET arg4=1', ['R1'], () => t.prctl(SET, 1, 1, 0));
+    step('op 0', ['R2', 'R4'], () => t.prctl(0, 0, 0, 0));
+    step('op 3', ['R2', 'R4'], () => t.prctl(3, 0, 0, 0));
+    step('SET 0', setRule(), () => t.prctl(SET, 0, 0, 0));
+    step('SET 1', setRule(), () => t.prctl(SET, 1, 0, 0));
+    step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
+    step('SET 1 again', setRule(), () => t.prctl(SET, 1, 0, 0));
+    step('SET 0', setRule(), () => t.prctl(SET, 0, 0, 0));
+    step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
+    step('yield outside a grant', ['R20'], () => t.sliceYield());
+  };
+  section = 'no registration';
+  prctlCases();
+  section = 'legacy registration (32 bytes)';
+  step('register 32', REGISTER, () => t.register(32, false));
+  prctlCases();
+  step('register 32 again', ['R11'], () => t.register(32, false));
+  step('register 64 over it', ['R11'], () => t.register(64, false));
+  step('unregister', ['R12'], () => t.unregister());
+  step('unregister again', ['R12'], () => t.unregister());
+  section = 'optimized registration (64 bytes)';
+  step('register 64', REGISTER, () => t.register(64, false));
+  prctlCases();
+  step('SET 1', ['R2', 'R6'], () => t.prctl(SET, 1, 0, 0));
+  step('unregister while enabled', ['R12'], () => t.unregister());
+  step('GET after unregister', ['R2', 'R3', 'R12'], () => t.prctl(GET, 0, 0, 0));
+  step('SET 1 after unregister', ['R2', 'R5', 'R12'], () => t.prctl(SET, 1, 0, 0));
+  section = 'optimized registration with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON';
+  step('register 64 default-on', ['R8', 'R9', 'R10'], () => t.register(64, true));
+  step('GET', ['R2', 'R3', 'R10'], () => t.prctl(GET, 0, 0, 0));
+  step('SET 0', ['R2', 'R6'], () => t.prctl(SET, 0, 0, 0));
+  step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
+  step('unregister', ['R12'], () => t.unregister());
+  section = 'legacy registration with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON';
+  step('register 32 default-on', ['R8', 'R10'], () => t.register(32, true));
+  step('GET', ['R2', 'R3', 'R10'], () => t.prctl(GET, 0, 0, 0));
+  step('unregister', ['R12'], () => t.unregister());
+  section = 'lengths';
+  step('register 16', ['R11'], () => t.register(16, false));
+  step('register 33', REGISTER, () => t.register(33, false));
+  step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
+  step('SET 1', ['R2', 'R5', 'R6'], () => t.prctl(SET, 1, 0, 0));
+  step('unregister', ['R12'], () => t.unregister());
+  return steps;
+}
+
+/** The transcript as text lines, a `# section` line before each section. */
+export function transcriptLines(steps: TranscriptStep[]): string[] {
+  const lines: string[] = [];
+  let section: string | null = null;
+  for (const s of steps) {
+    if (s.section !== section) lines.push(`# ${(section = s.section)}`);
+    lines.push(`${s.step} -> ${s.answer}`);
+  }
+  return lines;
+}
