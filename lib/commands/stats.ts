@@ -109,7 +109,8 @@ async function watch(seconds: number, count: number | null, json: boolean, io: C
       const elapsed = Number(t1 - t0) / 1e9;
       const r = rates(previous.counters, now.counters, elapsed);
       const at = new Date().toISOString().slice(11, 19);
-      if (json) io.out(JSON.stringify({ time: new Date().toISOString(), seconds: Math.round(elapsed * 1000) / 1000, counters: now.counters, perSecond: r, extensionNsec: now.extensionNsec }));
+      // JSON keeps the exact interval, so a consumer can recompute the rates from the counters.
+      if (json) io.out(JSON.stringify({ time: new Date().toISOString(), seconds: elapsed, counters: now.counters, perSecond: r, extensionNsec: now.extensionNsec }));
       else io.out(`${at.padEnd(8)} ${ORDER.map((k) => String(r[k]).padStart(14)).join(' ')}`);
       previous = now;
       t0 = t1;
