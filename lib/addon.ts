@@ -75,7 +75,7 @@ function load(): AddonState {
     if (simulated && (simulated.os !== process.platform || simulated.arch !== process.arch)) {
       return {
         addon: null,
-        error: `no native build for ${simulated.os}-${simulated.arch} in this package (RSEQ_SLICE_PLATFORM simulates that platform)${simulated.os === 'linux' ? '' : '; rseq exists only on Linux'}`,
+        error: `no native binary for ${simulated.os}-${simulated.arch} can load in this ${process.platform}-${process.arch} process (RSEQ_SLICE_PLATFORM simulates that platform)${simulated.os === 'linux' ? '' : '; rseq exists only on Linux'}`,
       };
     }
     // node-gyp-build looks in build/Release first, then prebuilds/<platform>-<arch>/.

@@ -63,8 +63,9 @@ export class SliceExtension {
   #depth = 0;
   readonly #counts: OutcomeCounts = { clean: 0, yielded: 0, raced: 0, revoked: 0 };
 
-  /** @internal use open(). */
-  constructor(impl: SliceBackend, fallbackReason?: string) {
+  // Private: handles come from open(), which picks and checks the backend. The published types
+  // keep `private constructor`, so `new SliceExtension()` does not type-check for users.
+  private constructor(impl: SliceBackend, fallbackReason?: string) {
     this.#impl = impl;
     this.backend = impl.kind;
     this.#area = impl.area;
@@ -72,6 +73,11 @@ export class SliceExtension {
     this.#fastArea = impl.timed ? null : impl.area;
     this.fastPath = impl.area ? 'javascript' : 'native-call';
     this.fallbackReason = fallbackReason;
+  }
+
+  /** @internal the handle over a backend; use open(). */
+  static fromBackend(impl: SliceBackend, fallbackReason?: string): SliceExtension {
+    return new SliceExtension(impl, fallbackReason);
   }
 
   /** Whether the kernel has the extension enabled for this thread (prctl GET). */

@@ -52,7 +52,7 @@ function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): Sli
     const rc = probeEnable(addon);
     if (rc < 0) throw new RseqError('prctl(PR_RSEQ_SLICE_EXTENSION_SET)', -rc);
   }
-  return new SliceExtension(backend);
+  return SliceExtension.fromBackend(backend);
 }
 
 function openSimulator(enable: boolean, options: SimulatorOptions | undefined, fallbackReason?: string): SliceExtension {
@@ -75,7 +75,7 @@ function openSimulator(enable: boolean, options: SimulatorOptions | undefined, f
   const thread = kernel.createThread();
   thread.registerRseq({ length: 64, defaultOn: enable });
   if (enable && !thread.enabled) thread.prctl(79, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
-  return new SliceExtension(new SimulatorBackend(kernel, thread, rate, sectionNsec, realAreaFields()), fallbackReason);
+  return SliceExtension.fromBackend(new SimulatorBackend(kernel, thread, rate, sectionNsec, realAreaFields()), fallbackReason);
 }
 
 /**

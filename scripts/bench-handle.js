@@ -16,7 +16,7 @@ function benchHandle(fastPath) {
   const { addon, error } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${error}`);
   addon.areaInfo(false);
-  return new SliceExtension(new NativeBackend(addon, fastPath === 'javascript'));
+  return SliceExtension.fromBackend(new NativeBackend(addon, fastPath === 'javascript'));
 }
 
 module.exports = { benchHandle };
