@@ -9,7 +9,7 @@
       "defines": ["NAPI_VERSION=9", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/addon.cc", "native/rseq_area.cc", "native/slice_syscalls.cc"],
+          "sources": ["native/addon.cc", "native/rseq_area.cc", "native/slice_syscalls.cc", "native/bench_loop.cc"],
           "libraries": ["-ldl"]
         }, {
           "sources": ["native/unsupported_os.cc"]

@@ -5,11 +5,12 @@
  */
 import type { CliIo, Command } from './commands/command';
 import { EXIT_USAGE } from './commands/command';
+import { benchCommand } from './commands/bench';
 import { detectCommand } from './commands/detect';
 import { packageVersion } from './version';
 
 /** Every subcommand, in the order `--help` lists them; the first is the default. */
-export const COMMANDS: readonly Command[] = [detectCommand];
+export const COMMANDS: readonly Command[] = [detectCommand, benchCommand];
 
 export function usage(): string {
   const lines = COMMANDS.map((c, i) => `${i === 0 ? 'Usage: ' : '       '}rseq-slice ${c.synopsis}`);
