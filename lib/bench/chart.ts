@@ -28,13 +28,32 @@ export function loadECharts(): EChartsModule | null {
   }
 }
 
-/** Histogram bins as [bin centre µs, count] points; empty bins left out (log axis). */
-export function histogramPoints(h: { edges: number[]; counts: number[] }): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
+/**
+ * Histogram bins as a step outline: each non-empty bin is a flat segment from its lower to its
+ * upper edge; an empty bin is a gap (null: a log axis cannot show 0, and nothing is drawn across).
+ */
+export function histogramPoints(h: { edges: number[]; counts: number[] }): Array<[number, number] | null> {
+  const out: Array<[number, number] | null> = [];
   h.counts.forEach((c, i) => {
-    if (c > 0) out.push([Math.sqrt((h.edges[i] as number) * (h.edges[i + 1] as number)), c]);
+    if (c > 0) out.push([h.edges[i] as number, c], [h.edges[i + 1] as number, c]);
+    else if (out.length > 0 && out[out.length - 1] !== null) out.push(null);
   });
   return out;
+}
+
+/** The power of ten at or below the lower edge of the first non-empty bin of either histogram. */
+export function axisMinimum(...hs: Array<{ edges: number[]; counts: number[] }>): number {
+  let lo = Infinity;
+  for (const h of hs) {
+    const i = h.counts.findIndex((c) => c > 0);
+    if (i >= 0) lo = Math.min(lo, h.edges[i] as number);
+  }
+  return Number.isFinite(lo) ? 10 ** Math.floor(Math.log10(lo) + 1e-9) : 1;
+}
+
+// Off is drawn wide and on thin over it, so both show where they coincide.
+function histogramSeries(name: string, color: string, width: number, h: { edges: number[]; counts: number[] }): Record<string, unknown> {
+  return { name, type: 'line', connectNulls: false, showSymbol: false, data: histogramPoints(h), lineStyle: { width, color }, itemStyle: { color } };
 }
 
 /** The ECharts option for one scenario's chart (plain data: testable without rendering). */
@@ -54,19 +73,13 @@ export function chartOption(s: ScenarioSummary): Record<string, unknown> {
       textStyle: { fontSize: 14 },
       subtextStyle: { fontSize: 11 },
     },
-    legend: { top: 48, data: ['requests off', 'requests on'] },
-    grid: { left: 70, right: 30, top: 80, bottom: 55 },
-    xAxis: { type: 'log', name: 'hold time (µs)', nameLocation: 'middle', nameGap: 30, min: s.histogram.off.edges[0], logBase: 10 },
+    legend: { top: 56, data: ['requests off', 'requests on'] },
+    grid: { left: 70, right: 30, top: 92, bottom: 55 },
+    xAxis: { type: 'log', name: 'hold time (µs)', nameLocation: 'middle', nameGap: 30, min: axisMinimum(s.histogram.off, s.histogram.on), logBase: 10 },
     yAxis: { type: 'log', name: 'sections', min: 1, logBase: 10 },
     series: [
       {
-        name: 'requests off',
-        type: 'line',
-        step: 'middle',
-        showSymbol: false,
-        data: histogramPoints(s.histogram.off),
-        lineStyle: { width: 2, color: '#d62728' },
-        itemStyle: { color: '#d62728' },
+        ...histogramSeries('requests off', '#d62728', 4, s.histogram.off),
         markLine: {
           symbol: 'none',
           label: { formatter: `extension ${extUs} µs`, position: 'insideEndTop' },
@@ -74,15 +87,7 @@ export function chartOption(s: ScenarioSummary): Record<string, unknown> {
           data: [{ xAxis: extUs }],
         },
       },
-      {
-        name: 'requests on',
-        type: 'line',
-        step: 'middle',
-        showSymbol: false,
-        data: histogramPoints(s.histogram.on),
-        lineStyle: { width: 2, color: '#1f77b4' },
-        itemStyle: { color: '#1f77b4' },
-      },
+      histogramSeries('requests on', '#1f77b4', 1.5, s.histogram.on),
     ],
   };
 }

@@ -70,6 +70,14 @@ function run(input: WorkerInput): WorkerOutput {
   const released = new Float64Array(input.maxSamples);
   const waits = new Float64Array(input.maxSamples);
   const tid = threadId();
+  const output = (sections: number, n: number, outcomes: SliceStats | null): WorkerOutput => ({
+    tid,
+    sections,
+    acquired: acquired.subarray(0, n),
+    released: released.subarray(0, n),
+    waits: waits.subarray(0, n),
+    outcomes,
+  });
   // Requests on: open() enables the extension for this thread (prctl), before the clock starts.
   const slice = input.request ? open({ backend: 'native', fastPath: 'javascript' }) : null;
   const ready = (): void => {
@@ -83,14 +91,7 @@ function run(input: WorkerInput): WorkerOutput {
     const r = addon.spinLockLoop(new Int32Array(input.lockBuffer, 0, 1), control, input.request, input.minNs, input.maxNs, input.seed, base, acquired, released, waits);
     if (typeof r === 'number') throw new Error(`spinLockLoop failed: errno ${-r}`);
     const [sections, n, clean, yielded, raced, revoked] = r;
-    return {
-      tid,
-      sections,
-      acquired: acquired.subarray(0, n),
-      released: released.subarray(0, n),
-      waits: waits.subarray(0, n),
-      outcomes: input.request ? { sections, clean, yielded, raced, revoked } : null,
-    };
+    return output(sections, n, input.request ? { sections, clean, yielded, raced, revoked } : null);
   }
   const word = new Int32Array(input.lockBuffer, 0, 1);
   const mutex = input.lock === 'mutex' ? new SliceMutex(input.lockBuffer, 0, { slice }) : null;
@@ -136,14 +137,7 @@ function run(input: WorkerInput): WorkerOutput {
       n++;
     }
   }
-  return {
-    tid,
-    sections,
-    acquired: acquired.subarray(0, n),
-    released: released.subarray(0, n),
-    waits: waits.subarray(0, n),
-    outcomes: slice ? slice.stats : null,
-  };
+  return output(sections, n, slice ? slice.stats : null);
 }
 
 if (parentPort !== null && workerData !== null && typeof workerData === 'object' && 'lockBuffer' in workerData) {
