@@ -59,3 +59,35 @@ describe('bench: native spin-lock loop', function () {
     expect(word[0]).to.equal(0);
   });
 });
+
+describe('bench: a measurement end to end on the simulator', () => {
+  it('workers contend, every section is recorded with its window, outcomes only with requests on', async function () {
+    this.timeout(30_000);
+    const { ScenarioWorkers } = require('../dist/bench/measure') as typeof import('../lib/bench/measure');
+    const { resolveScenario, SCENARIOS } = require('../dist/bench/scenarios') as typeof import('../lib/bench/scenarios');
+    const { summarizeMeasurement } = require('../dist/bench/summary') as typeof import('../lib/bench/summary');
+    const s = resolveScenario(SCENARIOS.find((x) => x.name === 'spin-js-2x-under')!, 1, 50_000);
+    const workers = new ScenarioWorkers(s, 'simulator');
+    try {
+      for (const request of [true, false]) {
+        const m = await workers.measure(request, 0.2, 1, null);
+        expect(m.threads).to.have.length(2);
+        expect(m.sections).to.equal(m.threads.reduce((n, t) => n + t.sections, 0));
+        expect(m.trace).to.equal(null);
+        if (request) expect(m.outcomes!.sections).to.equal(m.sections);
+        else expect(m.outcomes).to.equal(null);
+        // Windows: ordered per thread, never overlapping across threads (one lock), at least the section long.
+        const all = m.threads.flatMap((t) => Array.from(t.acquired, (a, i) => [a, t.released[i]!] as const)).sort((x, y) => x[0] - y[0]);
+        for (let i = 0; i < all.length; i++) {
+          expect(all[i]![1] - all[i]![0]).to.be.at.least(s.minSectionNs - 2000); // calibration slack of the clock offset
+          if (i > 0) expect(all[i]![0]).to.be.at.least(all[i - 1]![1] - 2000);
+        }
+        const sum = summarizeMeasurement(m, 1e12);
+        expect(sum.recorded).to.equal(all.length);
+        expect(sum.longHolds).to.equal(0);
+      }
+    } finally {
+      await workers.close();
+    }
+  });
+});

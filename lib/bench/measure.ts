@@ -11,7 +11,7 @@ import { readKernelSliceStats, kernelStatsDelta } from './debugfs';
 import { countHeldSwitches, parseSchedSwitch, type HoldWindows, type TraceCount } from './preemptions';
 import type { ResolvedScenario } from './scenarios';
 import type { SchedSwitchTrace } from './tracefs';
-import type { WorkerInput, WorkerOutput } from './worker';
+import type { MeasureCommand, WorkerInput, WorkerOutput } from './worker';
 
 export interface Measurement {
   request: boolean;
@@ -28,17 +28,39 @@ export interface Measurement {
 const WORKER = path.join(__dirname, 'worker.js');
 const MAX_SAMPLES = 1_000_000;
 
-function start(input: WorkerInput): { ready: Promise<void>; done: Promise<WorkerOutput>; worker: Worker } {
+interface PoolWorker {
+  worker: Worker;
+  /** Resolves with the next message, rejects when the worker fails. */
+  next(): Promise<unknown>;
+}
+
+function startWorker(input: WorkerInput): PoolWorker {
   const worker = new Worker(WORKER, { workerData: input });
-  let readyResolve!: () => void;
-  const ready = new Promise<void>((r) => (readyResolve = r));
-  const done = new Promise<WorkerOutput>((resolve, reject) => {
-    worker.on('message', (m: unknown) => (m === 'ready' ? readyResolve() : resolve(m as WorkerOutput)));
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`a benchmark worker exited (code ${code}) before reporting`)));
+  const queue: unknown[] = [];
+  let waiting: { resolve: (m: unknown) => void; reject: (e: unknown) => void } | null = null;
+  let failure: unknown = null;
+  const fail = (e: unknown): void => {
+    failure ??= e;
+    waiting?.reject(failure);
+    waiting = null;
+  };
+  worker.on('message', (m: unknown) => {
+    if (waiting) {
+      waiting.resolve(m);
+      waiting = null;
+    } else queue.push(m);
   });
-  const failed = done.then(() => undefined);
-  return { ready: Promise.race([ready, failed]), done, worker };
+  worker.once('error', fail);
+  worker.once('exit', (code) => fail(new Error(`a benchmark worker exited (code ${code}) before reporting`)));
+  return {
+    worker,
+    next: () =>
+      queue.length > 0
+        ? Promise.resolve(queue.shift())
+        : failure !== null
+          ? Promise.reject(failure)
+          : new Promise((resolve, reject) => (waiting = { resolve, reject })),
+  };
 }
 
 function sumOutcomes(threads: WorkerOutput[]): SliceStats | null {
@@ -51,39 +73,55 @@ function sumOutcomes(threads: WorkerOutput[]): SliceStats | null {
   return t;
 }
 
-/** Runs one measurement of `seconds` with requests on or off. */
-export async function measure(s: ResolvedScenario, request: boolean, seconds: number, seed: number, trace: SchedSwitchTrace | null): Promise<Measurement> {
-  const lockBuffer = new SharedArrayBuffer(16);
-  const control = new SharedArrayBuffer(8);
-  const flags = new Int32Array(control);
-  const baseNs = process.hrtime.bigint();
-  const hog = s.hog
-    ? new Worker('const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;', { eval: true, workerData: control })
-    : null;
-  const workers = Array.from({ length: s.workers }, (_, i) =>
-    start({
-      lockBuffer,
-      control,
-      lock: s.lock,
-      section: s.section,
-      request,
-      minNs: s.minSectionNs,
-      maxNs: s.maxSectionNs,
-      seed: seed * 1000 + i + 1,
-      maxSamples: MAX_SAMPLES,
-      baseNs: String(baseNs),
-    }),
-  );
-  try {
-    // Start-up takes seconds under emulation: the clock starts when every worker is ready.
-    await Promise.all(workers.map((w) => w.ready));
+/**
+ * The scenario's workers (and hog), started once and reused for every measurement of the
+ * scenario: start-up takes seconds under emulation. Close it when done.
+ */
+export class ScenarioWorkers {
+  readonly #control = new SharedArrayBuffer(8);
+  readonly #flags = new Int32Array(this.#control);
+  readonly #lockBuffer = new SharedArrayBuffer(16);
+  readonly #workers: PoolWorker[];
+  readonly #hog: Worker | null;
+  readonly #hogStop = new SharedArrayBuffer(4);
+  readonly baseNs = process.hrtime.bigint();
+
+  constructor(s: ResolvedScenario, backend: 'native' | 'simulator' = 'native') {
+    this.#hog = s.hog
+      ? new Worker('const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;', { eval: true, workerData: this.#hogStop })
+      : null;
+    this.#workers = Array.from({ length: s.workers }, () =>
+      startWorker({
+        lockBuffer: this.#lockBuffer,
+        control: this.#control,
+        lock: s.lock,
+        section: s.section,
+        minNs: s.minSectionNs,
+        maxNs: s.maxSectionNs,
+        maxSamples: MAX_SAMPLES,
+        baseNs: String(this.baseNs),
+        backend,
+      }),
+    );
+  }
+
+  /** Runs one measurement of `seconds` with requests on or off. */
+  async measure(request: boolean, seconds: number, seed: number, trace: SchedSwitchTrace | null): Promise<Measurement> {
+    const flags = this.#flags;
+    Atomics.store(flags, 0, 0);
+    Atomics.store(flags, 1, 0);
+    const command: MeasureCommand = { request, seed };
+    this.#workers.forEach((w, i) => w.worker.postMessage({ ...command, seed: seed * 1000 + i + 1 }));
+    // Every worker is ready (handle open, clock calibrated) before the clock starts.
+    const ready = await Promise.all(this.#workers.map((w) => w.next()));
+    if (ready.some((m) => m !== 'ready')) throw new Error('a benchmark worker answered out of turn');
     const before = readKernelSliceStats();
     trace?.start();
     Atomics.store(flags, 1, 1);
     Atomics.notify(flags, 1);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     Atomics.store(flags, 0, 1);
-    const threads = await Promise.all(workers.map((w) => w.done));
+    const threads = (await Promise.all(this.#workers.map((w) => w.next()))) as WorkerOutput[];
     const traced = trace?.stop() ?? null;
     const after = readKernelSliceStats();
     const sections = threads.reduce((n, t) => n + t.sections, 0);
@@ -94,16 +132,19 @@ export async function measure(s: ResolvedScenario, request: boolean, seconds: nu
       seconds,
       sections,
       threads,
-      baseNs,
+      baseNs: this.baseNs,
       outcomes: sumOutcomes(threads),
       kernel: before && after ? kernelStatsDelta(before, after) : null,
-      trace: traced ? { ...countHeldSwitches(parseSchedSwitch(traced.text), windows, baseNs), overruns: traced.overruns } : null,
+      trace: traced ? { ...countHeldSwitches(parseSchedSwitch(traced.text), windows, this.baseNs), overruns: traced.overruns } : null,
     };
-  } finally {
-    Atomics.store(flags, 0, 1);
-    Atomics.store(flags, 1, 1);
-    Atomics.notify(flags, 1);
-    await Promise.all(workers.map((w) => w.worker.terminate()));
-    if (hog) await hog.terminate();
+  }
+
+  async close(): Promise<void> {
+    Atomics.store(this.#flags, 0, 1);
+    Atomics.store(this.#flags, 1, 1);
+    Atomics.notify(this.#flags, 1);
+    Atomics.store(new Int32Array(this.#hogStop), 0, 1);
+    await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+    if (this.#hog) await this.#hog.terminate();
   }
 }

@@ -1,12 +1,13 @@
 /**
- * The benchmark run: for each scenario, rounds of requests off and on (the order alternating
- * from round to round, so a drift in the machine does not favour one side), then the summaries.
+ * The benchmark run: for each scenario, rounds of requests off and on with the same workers (the
+ * order alternating from round to round, so neither warm-up nor a drift in the machine favours
+ * one side), then the summaries.
  */
 import * as os from 'node:os';
 import { SLICE_EXT_NSEC_DEFAULT } from '../abi';
 import { readExtensionNsec } from '../detect';
 import { writeExtensionNsec } from './debugfs';
-import { measure, type Measurement } from './measure';
+import { ScenarioWorkers, type Measurement } from './measure';
 import type { BenchOptions } from './options';
 import { longHoldThresholdNs } from './preemptions';
 import { formatMeasurement } from './report';
@@ -62,14 +63,16 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
     for (const spec of o.scenarios) {
       const s = resolveScenario(spec, cpus, extensionNs);
       const rounds: Array<{ off: Measurement; on: Measurement }> = [];
-      for (let r = 0; r < o.rounds; r++) {
-        const order = r % 2 === 0 ? [false, true] : [true, false];
-        const got: Partial<Record<'off' | 'on', Measurement>> = {};
-        for (const request of order) {
-          const m = await measure(s, request, o.seconds, r + 1, trace);
-          got[request ? 'on' : 'off'] = m;
+      const workers = new ScenarioWorkers(s);
+      try {
+        for (let r = 0; r < o.rounds; r++) {
+          const order = r % 2 === 0 ? [false, true] : [true, false];
+          const got: Partial<Record<'off' | 'on', Measurement>> = {};
+          for (const request of order) got[request ? 'on' : 'off'] = await workers.measure(request, o.seconds, r + 1, trace);
+          rounds.push({ off: got.off as Measurement, on: got.on as Measurement });
         }
-        rounds.push({ off: got.off as Measurement, on: got.on as Measurement });
+      } finally {
+        await workers.close();
       }
       const summary = summarizeScenario(s, extensionNs, longHoldThresholdNs(s.maxSectionNs, extensionNs, LONG_HOLD_MARGIN_NS), rounds);
       summary.rounds.forEach((r, i) => {
