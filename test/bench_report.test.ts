@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { detect } from '../lib';
-import { axisMinimum, chartOption, histogramPoints, loadECharts } from '../lib/bench/chart';
+import { axisMinimum, chartOption, countMinimum, histogramPoints, loadECharts } from '../lib/bench/chart';
 import type { Measurement } from '../lib/bench/measure';
 import { parseBenchOptions } from '../lib/bench/options';
 import { formatGoals, formatSpread, formatTable } from '../lib/bench/report';
@@ -135,7 +135,8 @@ describe('bench summaries and report', () => {
     expect(o.yAxis.type).to.equal('log');
     expect(o.series.map((x) => x.name)).to.deep.equal(['requests off', 'requests on']);
     expect(o.series[0]!.markLine!.data[0]!.xAxis).to.equal(50);
-    expect(histogramPoints({ edges: [1, 10, 100, 1000, 10_000], counts: [0, 4, 0, 2] })).to.deep.equal([[10, 4], [100, 4], null, [1000, 2], [10_000, 2]]);
+    expect(histogramPoints({ edges: [1, 10, 100, 1000, 10_000], counts: [0, 6, 0, 2] })).to.deep.equal([[10, 7500], [100, 7500], null, [1000, 2500], [10_000, 2500]]);
+    expect(countMinimum({ counts: [0, 6, 0, 2] }, { counts: [1, 9999] })).to.equal(1);
     expect(axisMinimum({ edges: [0.1, 1, 10, 100], counts: [0, 0, 3] }, { edges: [0.1, 0.5, 1], counts: [0, 1] })).to.equal(0.1);
     expect(axisMinimum({ edges: [0.1, 2, 10], counts: [0, 3] })).to.equal(1);
   });

@@ -29,13 +29,16 @@ export function loadECharts(): EChartsModule | null {
 }
 
 /**
- * Histogram bins as a step outline: each non-empty bin is a flat segment from its lower to its
- * upper edge; an empty bin is a gap (null: a log axis cannot show 0, and nothing is drawn across).
+ * Histogram bins as a step outline, in sections per 10,000 (so on and off compare whatever their
+ * throughput): each non-empty bin is a flat segment from its lower to its upper edge; an empty
+ * bin is a gap (null: a log axis cannot show 0, and nothing is drawn across).
  */
 export function histogramPoints(h: { edges: number[]; counts: number[] }): Array<[number, number] | null> {
   const out: Array<[number, number] | null> = [];
+  const total = h.counts.reduce((a, b) => a + b, 0);
   h.counts.forEach((c, i) => {
-    if (c > 0) out.push([h.edges[i] as number, c], [h.edges[i + 1] as number, c]);
+    const y = (c * 10_000) / total;
+    if (c > 0) out.push([h.edges[i] as number, y], [h.edges[i + 1] as number, y]);
     else if (out.length > 0 && out[out.length - 1] !== null) out.push(null);
   });
   return out;
@@ -47,6 +50,16 @@ export function axisMinimum(...hs: Array<{ edges: number[]; counts: number[] }>)
   for (const h of hs) {
     const i = h.counts.findIndex((c) => c > 0);
     if (i >= 0) lo = Math.min(lo, h.edges[i] as number);
+  }
+  return Number.isFinite(lo) ? 10 ** Math.floor(Math.log10(lo) + 1e-9) : 1;
+}
+
+/** The power of ten at or below the smallest non-zero share (per 10,000) of either histogram. */
+export function countMinimum(...hs: Array<{ counts: number[] }>): number {
+  let lo = Infinity;
+  for (const h of hs) {
+    const total = h.counts.reduce((a, b) => a + b, 0);
+    for (const c of h.counts) if (c > 0) lo = Math.min(lo, (c * 10_000) / total);
   }
   return Number.isFinite(lo) ? 10 ** Math.floor(Math.log10(lo) + 1e-9) : 1;
 }
@@ -76,7 +89,7 @@ export function chartOption(s: ScenarioSummary): Record<string, unknown> {
     legend: { top: 56, data: ['requests off', 'requests on'] },
     grid: { left: 70, right: 30, top: 92, bottom: 55 },
     xAxis: { type: 'log', name: 'hold time (µs)', nameLocation: 'middle', nameGap: 30, min: axisMinimum(s.histogram.off, s.histogram.on), logBase: 10 },
-    yAxis: { type: 'log', name: 'sections', min: 1, logBase: 10 },
+    yAxis: { type: 'log', name: 'sections per 10,000', min: countMinimum(s.histogram.off, s.histogram.on), logBase: 10 },
     series: [
       {
         ...histogramSeries('requests off', '#d62728', 4, s.histogram.off),
