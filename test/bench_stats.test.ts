@@ -96,3 +96,14 @@ describe('bench preemption counts', () => {
     expect(parseOverruns(['entries: 5\noverrun: 3\ncommit overrun: 0\n', 'overrun: 4\n', 'no such line'])).to.equal(7);
   });
 });
+
+describe('bench kernel counters', () => {
+  it('parses the slice lines of debugfs rseq/stats and subtracts two readings; a missing line is null', () => {
+    const { kernelStatsDelta, parseKernelSliceStats } = require('../lib/bench/debugfs') as typeof import('../lib/bench/debugfs');
+    const text = (g: number): string => `exit:  12\nsignal: 0\nsgrant: ${g}\nsexpir: 2\nsrevok: 3\nsyield: ${g - 1}\nsabort: 0\n`;
+    const before = parseKernelSliceStats(text(10))!;
+    expect(before).to.deep.equal({ sgrant: 10, sexpir: 2, srevok: 3, syield: 9, sabort: 0 });
+    expect(kernelStatsDelta(before, parseKernelSliceStats(text(25))!)).to.deep.equal({ sgrant: 15, sexpir: 0, srevok: 0, syield: 15, sabort: 0 });
+    expect(parseKernelSliceStats('sgrant: 1\n')).to.equal(null);
+  });
+});

@@ -41,9 +41,14 @@ export function kernelStatsDelta(before: KernelSliceStats, after: KernelSliceSta
   return d;
 }
 
-/** Writes slice_ext_nsec; returns the previous value. Throws (EACCES, ENOENT, ERANGE…) as fs does. */
+/** Writes slice_ext_nsec; returns the previous value. Throws an Error naming the file and the errno. */
 export function writeExtensionNsec(ns: number): number {
-  const previous = Number(fs.readFileSync(EXTENSION_NSEC_FILE, 'utf8').trim());
-  fs.writeFileSync(EXTENSION_NSEC_FILE, String(ns));
-  return previous;
+  try {
+    const previous = Number(fs.readFileSync(EXTENSION_NSEC_FILE, 'utf8').trim());
+    fs.writeFileSync(EXTENSION_NSEC_FILE, String(ns));
+    return previous;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new Error(`cannot set the extension length: ${EXTENSION_NSEC_FILE} (${code}); it needs root, a mounted debugfs and a kernel with the slice extension`);
+  }
 }

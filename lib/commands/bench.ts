@@ -2,7 +2,7 @@
 import { detect } from '../detect';
 import { parseBenchOptions, type BenchOptions } from '../bench/options';
 import { formatGoals, formatTable } from '../bench/report';
-import { runBench } from '../bench/run';
+import { runBench, type BenchResult } from '../bench/run';
 import { SCENARIOS, DEFAULT_SCENARIOS, QUICK_SCENARIOS } from '../bench/scenarios';
 import { readKernelSliceStats } from '../bench/debugfs';
 import { findTracefs } from '../bench/tracefs';
@@ -97,7 +97,14 @@ export const benchCommand: Command = {
     }
     for (const n of capabilityNotes(options)) io.err(`rseq-slice bench: ${n}`);
     const kernelCounters = readKernelSliceStats() !== null;
-    const result = await runBench(options, (line) => io.err(line), kernelCounters);
+    let result: BenchResult;
+    try {
+      result = await runBench(options, (line) => io.err(line), kernelCounters);
+    } catch (e) {
+      // EACCES from --extension-nsec without root, a worker that failed, an empty measurement…
+      io.err(`rseq-slice bench: ${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
     if (options.report !== null) {
       const written = writeReport(options.report, result, `rseq-slice bench ${argv.join(' ')}`.trim());
       io.err(`rseq-slice bench: wrote ${written.files.join(', ')}`);
