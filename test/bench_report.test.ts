@@ -150,6 +150,7 @@ describe('bench summaries and report', () => {
         environment: { cpus: 2, kernel: 'test', extensionNs: 50_000, extensionSource: 'set', traceUnavailable: null, kernelCounters: true },
         rounds: 3,
         seconds: 1,
+        warmupSeconds: 1,
         scenarios: [s],
       };
       const w = writeReport(dir, result, 'rseq-slice bench --report x');

@@ -29,10 +29,17 @@ export interface BenchEnvironment {
   kernelCounters: boolean;
 }
 
+/** Length of the discarded warm-up measurement (each side) before round 1. */
+export function warmupSeconds(seconds: number): number {
+  return Math.min(1, seconds);
+}
+
 export interface BenchResult {
   environment: BenchEnvironment;
   rounds: number;
   seconds: number;
+  /** Seconds per side of the discarded warm-up before round 1. */
+  warmupSeconds: number;
   scenarios: ScenarioSummary[];
 }
 
@@ -65,6 +72,9 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
       const rounds: Array<{ off: Measurement; on: Measurement }> = [];
       const workers = new ScenarioWorkers(s);
       try {
+        // Discarded: V8 compiles the section loop during the first second or so, which would
+        // otherwise fall into round 1 only.
+        for (const request of [false, true]) await workers.measure(request, warmupSeconds(o.seconds), 0, null);
         for (let r = 0; r < o.rounds; r++) {
           const order = r % 2 === 0 ? [false, true] : [true, false];
           const got: Partial<Record<'off' | 'on', Measurement>> = {};
@@ -81,7 +91,7 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
       });
       scenarios.push(summary);
     }
-    return { environment, rounds: o.rounds, seconds: o.seconds, scenarios };
+    return { environment, rounds: o.rounds, seconds: o.seconds, warmupSeconds: warmupSeconds(o.seconds), scenarios };
   } finally {
     trace?.close();
     if (restoreNsec !== null) writeExtensionNsec(restoreNsec);

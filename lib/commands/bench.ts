@@ -20,7 +20,8 @@ outcomes and the kernel's counters.
 Options:
   --scenario NAME     a scenario, or default, quick, all (repeat or separate with commas;
                       default: default). --list shows them.
-  --rounds N          off/on pairs per scenario (default 3)
+  --rounds N          off/on pairs per scenario (default 3), after a discarded warm-up
+                      pair of up to 1 s each
   --seconds S         length of each measurement (default 2)
   --report DIR        write bench.json, figures.md and one SVG chart per scenario to DIR
                       (charts need the echarts package; without it, the JSON and table only)
@@ -114,7 +115,7 @@ export const benchCommand: Command = {
     else {
       const e = result.environment;
       io.out(
-        `${e.cpus} CPUs, kernel ${e.kernel}, extension ${e.extensionNs} ns (${e.extensionSource}), ${result.rounds} rounds of ${result.seconds} s` +
+        `${e.cpus} CPUs, kernel ${e.kernel}, extension ${e.extensionNs} ns (${e.extensionSource}), ${result.rounds} rounds of ${result.seconds} s after a ${result.warmupSeconds} s warm-up` +
           (e.traceUnavailable ? `; preemptions from long holds only (${e.traceUnavailable})` : '; preemptions from sched_switch'),
       );
       io.out(formatTable(result.scenarios));
