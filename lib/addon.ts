@@ -43,6 +43,19 @@ export interface NativeAddon {
   sectionLoop(count: number, spinNs: number): [number, number, number, number] | number;
   /** execvp(file, argv, env as NAME=value strings): never returns on success; -errno on failure. */
   execvp(file: string, argv: string[], env: string[]): number;
+  /** The benchmark's C++ spin-lock loop (native/bench_loop.cc): [sections, recorded, clean, yielded, raced, revoked] or -errno. */
+  spinLockLoop(
+    word: Int32Array,
+    stop: Int32Array,
+    request: boolean,
+    minNs: number,
+    maxNs: number,
+    seed: number,
+    baseNs: bigint,
+    acquired: Float64Array,
+    released: Float64Array,
+    waits: Float64Array,
+  ): [number, number, number, number, number, number] | number;
   /** Diagnostics: a separate area registered with any length and flags (differential test). */
   readonly raw: {
     register(length: number, flags: number): number;

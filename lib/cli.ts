@@ -5,6 +5,7 @@
  */
 import type { CliIo, Command } from './commands/command';
 import { EXIT_USAGE } from './commands/command';
+import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
 import { checkCommand } from './commands/check';
 import { detectCommand } from './commands/detect';
@@ -13,7 +14,7 @@ import { statsCommand } from './commands/stats';
 import { packageVersion } from './version';
 
 /** Every subcommand, in the order `--help` lists them; the first is the default. */
-export const COMMANDS: readonly Command[] = [detectCommand, checkCommand, statsCommand, execCommand, buildCommand];
+export const COMMANDS: readonly Command[] = [detectCommand, benchCommand, checkCommand, statsCommand, execCommand, buildCommand];
 
 export function usage(): string {
   const lines = COMMANDS.map((c, i) => `${i === 0 ? 'Usage: ' : '       '}rseq-slice ${c.synopsis}`);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_loop.h"
 #include "exec.h"
 #include "fast_path.h"
 #include "rseq_area.h"
@@ -236,6 +237,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("exit", Napi::Function::New(env, Exit, "exit"));
   exports.Set("sectionLoop", Napi::Function::New(env, SectionLoop, "sectionLoop"));
   exports.Set("execvp", Napi::Function::New(env, ExecVp, "execvp"));
+  exports.Set("spinLockLoop", Napi::Function::New(env, SpinLockLoop, "spinLockLoop"));
   Napi::Object raw = Napi::Object::New(env);
   raw.Set("register", Napi::Function::New(env, RawRegister, "rawRegister"));
   raw.Set("unregister", Napi::Function::New(env, RawUnregister, "rawUnregister"));

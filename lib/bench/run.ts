@@ -1,0 +1,99 @@
+/**
+ * The benchmark run: for each scenario, rounds of requests off and on with the same workers (the
+ * order alternating from round to round, so neither warm-up nor a drift in the machine favours
+ * one side), then the summaries.
+ */
+import * as os from 'node:os';
+import { SLICE_EXT_NSEC_DEFAULT } from '../abi';
+import { readExtensionNsec } from '../detect';
+import { writeExtensionNsec } from './debugfs';
+import { ScenarioWorkers, type Measurement } from './measure';
+import type { BenchOptions } from './options';
+import { longHoldThresholdNs } from './preemptions';
+import { formatMeasurement } from './report';
+import { resolveScenario } from './scenarios';
+import { summarizeScenario, type ScenarioSummary } from './summary';
+import { findTracefs, SchedSwitchTrace } from './tracefs';
+
+/** Hold time beyond section + extension that counts as a lost CPU (interrupts take far less). */
+export const LONG_HOLD_MARGIN_NS = 100_000;
+
+export interface BenchEnvironment {
+  cpus: number;
+  kernel: string;
+  extensionNs: number;
+  /** Where extensionNs came from. */
+  extensionSource: 'set' | 'debugfs' | 'assumed default';
+  /** Why there is no sched_switch count, when there is none. */
+  traceUnavailable: string | null;
+  kernelCounters: boolean;
+}
+
+/** Length of the discarded warm-up measurement (each side) before round 1. */
+export function warmupSeconds(seconds: number): number {
+  return Math.min(1, seconds);
+}
+
+export interface BenchResult {
+  environment: BenchEnvironment;
+  rounds: number;
+  seconds: number;
+  /** Seconds per side of the discarded warm-up before round 1. */
+  warmupSeconds: number;
+  scenarios: ScenarioSummary[];
+}
+
+/** Runs the benchmark; `progress` gets one line per measurement. */
+export async function runBench(o: BenchOptions, progress: (line: string) => void, kernelCounters: boolean): Promise<BenchResult> {
+  let restoreNsec: number | null = null;
+  if (o.extensionNsec !== null) restoreNsec = writeExtensionNsec(o.extensionNsec);
+  let trace: SchedSwitchTrace | null = null;
+  let traceUnavailable: string | null = o.trace ? null : 'switched off (--no-trace)';
+  try {
+    if (o.trace) {
+      const found = findTracefs();
+      if ('dir' in found) trace = new SchedSwitchTrace(found.dir);
+      else traceUnavailable = found.reason;
+    }
+    const known = readExtensionNsec();
+    const extensionNs = o.extensionNsec ?? known ?? SLICE_EXT_NSEC_DEFAULT;
+    const cpus = os.availableParallelism();
+    const environment: BenchEnvironment = {
+      cpus,
+      kernel: os.release(),
+      extensionNs,
+      extensionSource: o.extensionNsec !== null ? 'set' : known !== null ? 'debugfs' : 'assumed default',
+      traceUnavailable,
+      kernelCounters,
+    };
+    const scenarios: ScenarioSummary[] = [];
+    for (const spec of o.scenarios) {
+      const s = resolveScenario(spec, cpus, extensionNs);
+      const rounds: Array<{ off: Measurement; on: Measurement }> = [];
+      const workers = new ScenarioWorkers(s);
+      try {
+        // Discarded: V8 compiles the section loop during the first second or so, which would
+        // otherwise fall into round 1 only.
+        for (const request of [false, true]) await workers.measure(request, warmupSeconds(o.seconds), 0, null);
+        for (let r = 0; r < o.rounds; r++) {
+          const order = r % 2 === 0 ? [false, true] : [true, false];
+          const got: Partial<Record<'off' | 'on', Measurement>> = {};
+          for (const request of order) got[request ? 'on' : 'off'] = await workers.measure(request, o.seconds, r + 1, trace);
+          rounds.push({ off: got.off as Measurement, on: got.on as Measurement });
+        }
+      } finally {
+        await workers.close();
+      }
+      const summary = summarizeScenario(s, extensionNs, longHoldThresholdNs(s.maxSectionNs, extensionNs, LONG_HOLD_MARGIN_NS), rounds);
+      summary.rounds.forEach((r, i) => {
+        progress(formatMeasurement(s.name, i + 1, r.off));
+        progress(formatMeasurement(s.name, i + 1, r.on));
+      });
+      scenarios.push(summary);
+    }
+    return { environment, rounds: o.rounds, seconds: o.seconds, warmupSeconds: warmupSeconds(o.seconds), scenarios };
+  } finally {
+    trace?.close();
+    if (restoreNsec !== null) writeExtensionNsec(restoreNsec);
+  }
+}
