@@ -54,7 +54,10 @@ function runCommand(command: Command, argv: string[], io: CliIo): number | Promi
   // Only options before `--` are ours (rseq-slice exec -- node --help runs node's help), and for
   // some commands only those before the first operand (rseq-slice exec node --help too).
   let end = argv.includes('--') ? argv.indexOf('--') : argv.length;
-  if (command.optionsEndAtOperand) end = Math.min(end, ...argv.map((a, i) => (a.startsWith('-') ? argv.length : i)));
+  if (command.optionsEndAtOperand) {
+    const operand = argv.findIndex((a) => !a.startsWith('-'));
+    if (operand >= 0) end = Math.min(end, operand);
+  }
   const own = argv.slice(0, end);
   if (own.includes('--help') || own.includes('-h')) {
     io.out(command.help);
@@ -64,7 +67,10 @@ function runCommand(command: Command, argv: string[], io: CliIo): number | Promi
 }
 
 if (require.main === module) {
-  Promise.resolve(main(process.argv.slice(2))).then(
+  // Through then(), so a synchronous command's throw takes the same path as a rejection.
+  Promise.resolve()
+    .then(() => main(process.argv.slice(2)))
+    .then(
     (status) => {
       process.exitCode = status;
     },

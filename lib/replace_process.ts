@@ -52,6 +52,14 @@ function envStrings(env: NodeJS.ProcessEnv): string[] {
  * no addon), in which case nothing was tried.
  */
 export function replaceProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv): string | null {
+  // The addon first: it resets what Node leaves set across execve (ignored SIGPIPE, close-on-exec
+  // and non-blocking stdio) and returns the errno of a failed exec, while process.execve keeps
+  // that state and, in the Node releases that introduced it, aborts the process when execve fails.
+  const { addon } = addonState();
+  if (addon && typeof addon.execvp === 'function') {
+    const rc = addon.execvp(command, [command, ...args], envStrings(env));
+    return errnoName(-rc);
+  }
   const execve = (process as ProcessWithExecve).execve;
   if (typeof execve === 'function') {
     const found = searchPath(command, env.PATH);
@@ -64,10 +72,7 @@ export function replaceProcess(command: string, args: readonly string[], env: No
       throw err;
     }
   }
-  const { addon } = addonState();
-  if (!addon || typeof addon.execvp !== 'function') return null;
-  const rc = addon.execvp(command, [command, ...args], envStrings(env));
-  return errnoName(-rc);
+  return null;
 }
 
 /** Signals a terminal or a supervisor sends that the child must get as well. */

@@ -14,6 +14,9 @@
 namespace rseq_slice {
 namespace {
 
+// Stands in for SIG_IGN between the reset and execve (see ExecVp).
+void SwallowSignal(int) {}
+
 // A JavaScript array of strings as owned std::strings; false (TypeError thrown) otherwise.
 bool StringArray(const Napi::CallbackInfo& info, size_t i, const char* name, std::vector<std::string>* out) {
   Napi::Env env = info.Env();
@@ -24,6 +27,9 @@ bool StringArray(const Napi::CallbackInfo& info, size_t i, const char* name, std
   Napi::Array a = info[i].As<Napi::Array>();
   for (uint32_t k = 0; k < a.Length(); k++) {
     Napi::Value v = a.Get(k);
+    // A throwing getter leaves its exception pending: return it as is (throwing a TypeError on
+    // top of a pending exception aborts the process).
+    if (v.IsEmpty() || env.IsExceptionPending()) return false;
     if (!v.IsString()) {
       Napi::TypeError::New(env, std::string("execvp: ") + name + "[" + std::to_string(k) + "] must be a string")
           .ThrowAsJavaScriptException();
@@ -67,14 +73,19 @@ Napi::Value ExecVp(const Napi::CallbackInfo& info) {
   // Node ignores SIGPIPE, marks stdio close-on-exec and may leave it non-blocking for its event
   // loop; ignored dispositions, the signal mask, FD_CLOEXEC and O_NONBLOCK all act across execve.
   // Give the new program what a shell would: default dispositions, an empty mask, blocking stdio.
-  // Everything is put back when the exec fails, so this process carries on as before.
+  // An ignored signal gets a handler that does nothing rather than SIG_DFL: until execve, another
+  // thread of this process may still receive it (a SIGPIPE from a socket write) and must not die
+  // of it, and execve resets caught signals to SIG_DFL. Everything is put back when the exec
+  // fails, so this process carries on as before.
   struct sigaction saved[NSIG];
   bool reset[NSIG] = {};
   for (int sig = 1; sig < NSIG; sig++) {
     if (sigaction(sig, nullptr, &saved[sig]) == 0 && saved[sig].sa_handler == SIG_IGN) {
-      struct sigaction dfl = {};
-      dfl.sa_handler = SIG_DFL;
-      reset[sig] = sigaction(sig, &dfl, nullptr) == 0;
+      struct sigaction swallow = {};
+      swallow.sa_handler = SwallowSignal;
+      swallow.sa_flags = SA_RESTART;
+      sigemptyset(&swallow.sa_mask);
+      reset[sig] = sigaction(sig, &swallow, nullptr) == 0;
     }
   }
   sigset_t empty, savedMask;

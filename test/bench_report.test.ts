@@ -112,12 +112,14 @@ describe('bench summaries and report', () => {
     expect(s.histogram.off.counts.reduce((a, b) => a + b)).to.equal(30_000);
   });
 
-  it('a missed goal is reported as MISSED; no preemptions off means no ratio', () => {
+  it('a missed goal is reported as MISSED; rounds with no preemptions off still count (1 if none on either, Infinity if on is worse)', () => {
     const missed = summary([10, 10, 10], [10, 10, 10]);
     expect(formatGoals([missed])).to.match(/holder preemptions on\/off 1\.00 \(goal <= 0\.2\) MISSED/);
     const none = summary([0, 0, 0], [0, 0, 0]);
-    expect(none.spread.preemptions).to.equal(null);
-    expect(formatSpread(none.spread.preemptions)).to.equal('n/a');
+    expect(none.spread.preemptions).to.deep.equal({ min: 1, median: 1, max: 1, rounds: 3 });
+    const worse = summary([0, 10, 10], [5, 1, 1]);
+    expect(worse.spread.preemptions).to.deep.include({ min: 0.1, median: 0.1, max: Infinity, rounds: 3 });
+    expect(formatSpread(null)).to.equal('n/a');
   });
 
   it('the table has one row per scenario with the counts off → on and the ratio spread', () => {

@@ -6,8 +6,10 @@
  *   timestamp falls inside one of that thread's recorded hold windows [acquired, released]. The
  *   windows are CLOCK_MONOTONIC times taken in the worker (process.hrtime: vDSO, no system call,
  *   so no grant is ended by measuring) and the trace uses trace_clock "mono", the same clock.
- *   The yield after a granted section, and any futex wake, happen after the release, so they
- *   fall outside the window and are never counted.
+ *   The yield after a granted section, and any futex wake, happen after the release; they can
+ *   follow it within the same printed microsecond, so at the release edge only an event whose
+ *   whole microsecond lies inside the window counts (a real preemption in a hold's last
+ *   microsecond is missed, alike with requests on and off).
  * - from hold times alone: holds longer than any section can last on the CPU (the longest
  *   section plus the extension plus a margin for interrupts). Needs no privileges; it misses a
  *   preemption short enough to stay under the threshold and counts an interrupt storm as one.
@@ -63,8 +65,10 @@ export interface TraceCount {
 /**
  * Counts the switch-outs of each thread inside its hold windows. `baseNs` is the absolute
  * CLOCK_MONOTONIC time (ns) the windows are relative to. The trace prints whole microseconds,
- * so an event printed as `us` happened in [us, us + 1) µs: it is counted in a window when that
- * interval can overlap it (at most 1 µs of slack at either edge).
+ * so an event printed as `us` happened in [us, us + 1) µs. At the acquire edge it counts when
+ * that interval can overlap the window (a preemption just after acquiring); at the release edge
+ * only when the whole interval ends by the release, because the yield after a granted section
+ * switches out with state R within a microsecond of the release and must not count.
  */
 export function countHeldSwitches(events: readonly SwitchEvent[], windows: readonly HoldWindows[], baseNs: bigint): TraceCount {
   const byTid = new Map<number, HoldWindows>();
@@ -79,7 +83,7 @@ export function countHeldSwitches(events: readonly SwitchEvent[], windows: reado
     count.switchOuts++;
     const t = (e.us - baseUs) * 1000 - baseRemNs; // start of the event's microsecond, ns since base
     const i = lastAcquiredBefore(w.acquired, t + 1000);
-    if (i < 0 || t > (w.released[i] as number)) continue;
+    if (i < 0 || t + 1000 > (w.released[i] as number)) continue;
     if (e.prevState.startsWith('R')) {
       count.preemptions++;
       let set = hit.get(w.tid);

@@ -49,11 +49,38 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
   if (o.extensionNsec !== null) restoreNsec = writeExtensionNsec(o.extensionNsec);
   let trace: SchedSwitchTrace | null = null;
   let traceUnavailable: string | null = o.trace ? null : 'switched off (--no-trace)';
+  // The trace instance goes (close() never throws); the knob is put back, and a failure to do so
+  // is reported on the progress stream without hiding the run's own error. Ctrl-C or a TERM
+  // during the run cleans up the same way before the process ends of that signal.
+  const cleanup = (): void => {
+    trace?.close();
+    trace = null;
+    try {
+      if (restoreNsec !== null && Number.isInteger(restoreNsec)) writeExtensionNsec(restoreNsec);
+    } catch (e) {
+      progress(`rseq-slice bench: could not restore slice_ext_nsec to ${restoreNsec}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    restoreNsec = null;
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.kill(process.pid, sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     if (o.trace) {
       const found = findTracefs();
-      if ('dir' in found) trace = new SchedSwitchTrace(found.dir);
-      else traceUnavailable = found.reason;
+      if ('dir' in found) {
+        try {
+          trace = new SchedSwitchTrace(found.dir, os.availableParallelism());
+        } catch (e) {
+          // Count long holds instead, and say why.
+          traceUnavailable = `tracefs refused a trace instance: ${e instanceof Error ? e.message : String(e)}`;
+        }
+      } else traceUnavailable = found.reason;
     }
     const known = readExtensionNsec();
     const extensionNs = o.extensionNsec ?? known ?? SLICE_EXT_NSEC_DEFAULT;
@@ -93,7 +120,8 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
     }
     return { environment, rounds: o.rounds, seconds: o.seconds, warmupSeconds: warmupSeconds(o.seconds), scenarios };
   } finally {
-    trace?.close();
-    if (restoreNsec !== null) writeExtensionNsec(restoreNsec);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    cleanup();
   }
 }

@@ -18,12 +18,17 @@ export function percentiles(samples: Float64Array): Percentiles {
   return { count: n, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: n === 0 ? 0 : (s[n - 1] as number) };
 }
 
-/** `on / off`, or null when `off` is 0 (no ratio can be formed). */
-export function ratio(on: number, off: number): number | null {
-  return off === 0 ? null : on / off;
+/**
+ * `on / off`. Where `off` is 0 the round still counts, so that a round in which requests on did
+ * worse is never left out: 1 when both are 0, Infinity when only `on` is not (JSON prints it as
+ * null).
+ */
+export function ratio(on: number, off: number): number {
+  if (off === 0) return on === 0 ? 1 : Infinity;
+  return on / off;
 }
 
-/** The min, median and max of a set of per-round ratios (null ratios left out). */
+/** The min, median and max of a set of per-round ratios (null ratios, where a round has no figure, left out). */
 export interface Spread {
   min: number;
   median: number;
@@ -33,7 +38,7 @@ export interface Spread {
 }
 
 export function spread(values: ReadonlyArray<number | null>): Spread | null {
-  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  const v = values.filter((x): x is number => x !== null && !Number.isNaN(x)).sort((a, b) => a - b);
   if (v.length === 0) return null;
   const mid = v.length >> 1;
   const median = v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;

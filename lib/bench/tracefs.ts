@@ -1,7 +1,8 @@
 /**
- * The kernel's sched_switch tracepoint through tracefs (root): switched on around one
- * measurement with trace_clock "mono" (CLOCK_MONOTONIC, the clock the workers time their hold
- * windows with), read back, and the previous settings put back.
+ * The kernel's sched_switch tracepoint through tracefs (root), in a trace instance of the
+ * benchmark's own (instances/NAME: its own ring buffer, clock and event switches), so nothing
+ * global is changed: recorded around one measurement with trace_clock "mono" (CLOCK_MONOTONIC,
+ * the clock the workers time their hold windows with), read back, and the instance removed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,22 +39,29 @@ export function parseOverruns(statsTexts: readonly string[]): number {
   return n;
 }
 
+/** Total ring-buffer memory the instance may take, over all CPUs (buffer_size_kb is per CPU). */
+const BUFFER_TOTAL_KB = 256 * 1024;
+
 export class SchedSwitchTrace {
   readonly #dir: string;
-  readonly #previous: { clock: string | null; bufferKb: string; tracingOn: string };
 
-  /** Sets up (clock, buffer, cleared) without recording yet. Throws when tracefs is not writable. */
-  constructor(dir: string, bufferKb = 16384) {
-    this.#dir = dir;
-    this.#previous = {
-      clock: selectedClock(this.#read('trace_clock')),
-      bufferKb: this.#read('buffer_size_kb').trim(),
-      tracingOn: this.#read('tracing_on').trim(),
-    };
-    this.#write('tracing_on', '0');
-    this.#write('trace_clock', 'mono');
-    this.#write('buffer_size_kb', String(bufferKb));
-    this.#write(EVENT, '1');
+  /**
+   * Creates the instance under `tracefs` and sets it up (clock, per-CPU buffer of at most 16 MiB
+   * and BUFFER_TOTAL_KB in all, event on, not recording yet). Throws when tracefs refuses; the
+   * instance is removed again then.
+   */
+  constructor(tracefs: string, cpus: number) {
+    this.#dir = path.join(tracefs, 'instances', `rseq-slice-bench-${process.pid}`);
+    fs.mkdirSync(this.#dir);
+    try {
+      this.#write('tracing_on', '0');
+      this.#write('trace_clock', 'mono');
+      this.#write('buffer_size_kb', String(Math.max(1024, Math.min(16384, Math.floor(BUFFER_TOTAL_KB / Math.max(1, cpus))))));
+      this.#write(EVENT, '1');
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 
   #read(file: string): string {
@@ -79,12 +87,18 @@ export class SchedSwitchTrace {
     return { text, overruns };
   }
 
-  /** Puts the previous settings back. */
+  /** Removes the instance (its buffer goes with it). Never throws: this is cleanup. */
   close(): void {
-    this.#write(EVENT, '0');
-    this.#write('trace', '');
-    if (this.#previous.clock !== null) this.#write('trace_clock', this.#previous.clock);
-    if (/^\d+$/.test(this.#previous.bufferKb)) this.#write('buffer_size_kb', this.#previous.bufferKb);
-    this.#write('tracing_on', this.#previous.tracingOn === '1' ? '1' : '0');
+    try {
+      this.#write('tracing_on', '0');
+      this.#write(EVENT, '0');
+    } catch {
+      // the rmdir below frees the instance all the same
+    }
+    try {
+      fs.rmdirSync(this.#dir);
+    } catch {
+      // gone already, or never created
+    }
   }
 }

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { addonState } from '../addon';
+import { errnoName } from '../errors';
 import type { SliceExtension, SliceStats } from '../extension';
 import { open } from '../open';
 import { SliceMutex } from '../slice_mutex';
@@ -118,7 +119,7 @@ function setup(input: WorkerInput): (cmd: MeasureCommand) => WorkerOutput {
       if (!addon) throw new Error(`the native addon did not load: ${error}`);
       ready();
       const r = addon.spinLockLoop(new Int32Array(input.lockBuffer, 0, 1), control, cmd.request, input.minNs, input.maxNs, cmd.seed, base, acquired, released, waits);
-      if (typeof r === 'number') throw new Error(`spinLockLoop failed: errno ${-r}`);
+      if (typeof r === 'number') throw new Error(`spinLockLoop failed: ${errnoName(-r)}`);
       const [sections, n, clean, yielded, raced, revoked] = r;
       return output(sections, n, cmd.request ? { sections, clean, yielded, raced, revoked } : null);
     }

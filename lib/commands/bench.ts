@@ -1,4 +1,5 @@
 /** `rseq-slice bench`: lock-holder preemptions with slice requests on vs off, on this machine. */
+import * as fs from 'node:fs';
 import { detect } from '../detect';
 import { parseBenchOptions, type BenchOptions } from '../bench/options';
 import { formatGoals, formatTable } from '../bench/report';
@@ -36,7 +37,9 @@ rseq/stats counters and counts preemptions exactly from the sched_switch tracepo
 without root it counts long holds only (holds longer than the section plus the extension plus
 100 µs).
 
-Exit status: 0 done, 1 the slice extension is not available or the run failed, 2 bad usage.`;
+Exit status: 0 done; 1 the slice extension is not available, the run failed, or the report could
+not be written (the figures are printed all the same); 2 bad usage, or --report not a writable
+directory (checked before the run).`;
 
 function listScenarios(): string {
   const mark = (n: string): string => (QUICK_SCENARIOS.includes(n) ? ' (default, quick)' : DEFAULT_SCENARIOS.includes(n) ? ' (default)' : '');
@@ -97,6 +100,16 @@ export const benchCommand: Command = {
       return 1;
     }
     for (const n of capabilityNotes(options)) io.err(`rseq-slice bench: ${n}`);
+    if (options.report !== null) {
+      // Checked before the run, so a bad --report fails in a second, not after minutes.
+      try {
+        fs.mkdirSync(options.report, { recursive: true });
+        fs.accessSync(options.report, fs.constants.W_OK);
+      } catch (e) {
+        io.err(`rseq-slice bench: --report ${options.report}: not a writable directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+        return EXIT_USAGE;
+      }
+    }
     const kernelCounters = readKernelSliceStats() !== null;
     let result: BenchResult;
     try {
@@ -106,10 +119,17 @@ export const benchCommand: Command = {
       io.err(`rseq-slice bench: ${e instanceof Error ? e.message : String(e)}`);
       return 1;
     }
+    let status = 0;
     if (options.report !== null) {
-      const written = writeReport(options.report, result, `rseq-slice bench ${argv.join(' ')}`.trim());
-      io.err(`rseq-slice bench: wrote ${written.files.join(', ')}`);
-      if (written.chartsSkipped) io.err(`rseq-slice bench: no charts: ${written.chartsSkipped}`);
+      try {
+        const written = writeReport(options.report, result, `rseq-slice bench ${argv.join(' ')}`.trim());
+        io.err(`rseq-slice bench: wrote ${written.files.join(', ')}`);
+        if (written.chartsSkipped) io.err(`rseq-slice bench: no charts: ${written.chartsSkipped}`);
+      } catch (e) {
+        // The figures are still printed below: minutes of measurement are not lost to a full disk.
+        io.err(`rseq-slice bench: could not write the report to ${options.report}: ${e instanceof Error ? e.message : String(e)}`);
+        status = 1;
+      }
     }
     if (options.json) io.out(resultJson(result));
     else {
@@ -122,6 +142,6 @@ export const benchCommand: Command = {
       const goals = formatGoals(result.scenarios);
       if (goals) io.out(`\nGoals (oversubscribed, sections under the extension; medians over rounds):\n${goals}`);
     }
-    return 0;
+    return status;
   },
 };

@@ -11,6 +11,7 @@ import { PR_RSEQ_SLICE_EXTENSION_GET, SLICE_EXT_NSEC_MAX, SLICE_EXT_NSEC_MIN } f
 import { addonState } from '../addon';
 import { detect } from '../detect';
 import { errnoName } from '../errors';
+import { GLIBC_RSEQ_TUNABLE, mergeTunable } from '../glibc_tunables';
 import { EXTENSION_NSEC_FILE } from '../rseq_stats';
 import type { SimulatedKernelOptions } from '../simulator';
 import type { GrantProbe, ProbeOutput } from './probe';
@@ -74,7 +75,7 @@ export function kernelModel(): { model: KernelModel; detection: string } {
 function runProbe(args: string[], pinCpu: number | null): ProbeOutput {
   const probe = path.join(__dirname, `probe${path.extname(__filename)}`);
   const node = [...(probe.endsWith('.ts') ? ['-r', 'tsx/cjs'] : []), probe, ...args];
-  const tunables = [process.env.GLIBC_TUNABLES, 'glibc.pthread.rseq=0'].filter(Boolean).join(':');
+  const tunables = mergeTunable(process.env.GLIBC_TUNABLES, GLIBC_RSEQ_TUNABLE, '0').value;
   const [cmd, argv] = pinCpu === null ? [process.execPath, node] : ['taskset', ['-c', String(pinCpu), process.execPath, ...node]];
   const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, GLIBC_TUNABLES: tunables }, timeout: 120_000 });
   const last = r.stdout?.trim().split('\n').pop() ?? '';
