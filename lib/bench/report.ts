@@ -26,7 +26,9 @@ export function formatMeasurement(name: string, round: number, m: MeasurementSum
     `preempted while held ${m.preemptedSections ?? '–'} (${per10k(m.preemptionsPer10k)}/10k), long holds ${m.longHolds}; ` +
     `hold p50/p99/p99.9/max ${us(m.holdNs.p50)}/${us(m.holdNs.p99)}/${us(m.holdNs.p999)}/${us(m.holdNs.max)} µs` +
     (o ? `; clean ${o.clean} yielded ${o.yielded} raced ${o.raced} revoked ${o.revoked}` : '') +
-    (k ? `; debugfs grant ${k.sgrant} yield ${k.syield} expir ${k.sexpir} revok ${k.srevok} abort ${k.sabort}` : '')
+    (k ? `; debugfs grant ${k.sgrant} yield ${k.syield} expir ${k.sexpir} revok ${k.srevok} abort ${k.sabort}` : '') +
+    // The ring buffer wrapped: the preemption count is a lower bound for this measurement.
+    (m.traceOverruns ? `; TRACE LOST ${m.traceOverruns} events (count is a lower bound)` : '')
   );
 }
 

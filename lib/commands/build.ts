@@ -121,9 +121,12 @@ Exit status: 0 built and loads, 1 a tool is missing, the build failed or the res
     io.out(`building in ${PACKAGE_ROOT} with ${tools.compiler} (node-gyp ${tools.nodeGyp})`);
     const nodeDir = localNodeDir(process.env);
     const args = [tools.nodeGyp as string, 'rebuild', ...(nodeDir ? [`--nodedir=${nodeDir}`] : [])];
-    const built = spawnSync(process.execPath, args, { cwd: PACKAGE_ROOT, encoding: 'utf8' });
+    // The compiler found above, not make's default g++ (a host with only clang++ passes the check).
+    const env = process.env.CXX ? process.env : { ...process.env, CXX: tools.compiler as string };
+    const built = spawnSync(process.execPath, args, { cwd: PACKAGE_ROOT, encoding: 'utf8', env });
     if (built.status !== 0) {
-      io.err(`rseq-slice build: node-gyp rebuild failed (status ${built.status}):\n${tail(`${built.stdout}${built.stderr}`, 20)}`);
+      const how = built.error ? ((built.error as NodeJS.ErrnoException).code ?? built.error.message) : built.signal ? `signal ${built.signal}` : `status ${built.status}`;
+      io.err(`rseq-slice build: node-gyp rebuild failed (${how}):\n${tail(`${built.stdout ?? ''}${built.stderr ?? ''}`, 20)}`);
       return 1;
     }
     // A fresh process: this one may already have tried (and cached) a failed load.
