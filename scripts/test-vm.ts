@@ -3,9 +3,10 @@
  * variant (scripts/vm-run), runs the guest suites (test/vm/*.vm.ts) there, and prints a matrix
  * kernel × variant × result with the time per kernel.
  *
- *   node -r tsx/cjs scripts/test-vm.ts [--if-configured] [--only NAME] [--kernel PATH]...
+ *   node -r tsx/cjs scripts/test-vm.ts [--if-configured] [--require-all] [--only NAME] [--kernel PATH]...
  * Kernels: every --kernel, else RSEQ_SLICE_KERNEL (several images separated by ':').
  * --if-configured: when no kernel or no QEMU is at hand, say why and exit 0 (what `npm test` does).
+ * --require-all: a variant whose runtime is missing fails instead of skipping (what .ci/run does).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -77,7 +78,9 @@ function runVariant(kernel: string, v: Variant, node: string[]): boolean {
 }
 
 function main(): number {
-  const { values } = parseArgs({ options: { 'if-configured': { type: 'boolean' }, only: { type: 'string' }, kernel: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({
+    options: { 'if-configured': { type: 'boolean' }, 'require-all': { type: 'boolean' }, only: { type: 'string' }, kernel: { type: 'string', multiple: true } },
+  });
   const kernels = kernelList(values.kernel);
   const why = missing(kernels);
   if (why) {
@@ -100,9 +103,9 @@ function main(): number {
   let failed = 0;
   for (const kernel of kernels) {
     const started = process.hrtime.bigint();
-    const results = variants.map((v, i) => {
+    const results = variants.map((v, i): string => {
       const node = nodes[i] as string[] | string;
-      if (typeof node === 'string') return 'skip';
+      if (typeof node === 'string') return values['require-all'] ? 'FAIL' : 'skip';
       return runVariant(kernel, v, node) ? 'pass' : 'FAIL';
     });
     failed += results.filter((r) => r === 'FAIL').length;
@@ -113,7 +116,7 @@ function main(): number {
   console.log(`|---|${variants.map(() => '---|').join('')}---|`);
   for (const row of rows) console.log(row);
   const total = kernels.length * variants.length;
-  const skipped = nodes.filter((n) => typeof n === 'string').length * kernels.length;
+  const skipped = values['require-all'] ? 0 : nodes.filter((n) => typeof n === 'string').length * kernels.length;
   const skips = skipped ? ` (${skipped} skipped)` : '';
   console.log(failed ? `\nVM suite: ${failed} of ${total} kernel × variant run(s) failed${skips}` : `\nVM suite: all ${total - skipped} kernel × variant run(s) passed${skips}`);
   return failed ? 1 : 0;

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { arm64Node } from '../scripts/arm64-node';
 import { readelfMissing } from './elf_versions';
-import { ROOT, skipBecause } from './helpers';
+import { ROOT, skipBecause, skipUnlessCi } from './helpers';
 import { freshProject, packedTarball } from './packed';
 
 const CROSS = 'aarch64-linux-gnu-g++';
@@ -25,8 +25,8 @@ describe('linux-arm64: cross-compiled, run under qemu-user', function () {
   this.timeout(300_000);
 
   it('the fast-path check built for arm64 passes under qemu-aarch64-static (portable path)', function () {
-    if (!has(CROSS)) skipBecause(this, `no ${CROSS} (Debian package g++-aarch64-linux-gnu)`);
-    if (!has('qemu-aarch64-static')) skipBecause(this, 'no qemu-aarch64-static (Debian package qemu-user-static)');
+    if (!has(CROSS)) skipUnlessCi(this, `no ${CROSS} (Debian package g++-aarch64-linux-gnu)`);
+    if (!has('qemu-aarch64-static')) skipUnlessCi(this, 'no qemu-aarch64-static (Debian package qemu-user-static)');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-arm64-'));
     try {
       const exe = path.join(dir, 'fast-path-check');
@@ -49,19 +49,19 @@ describe('linux-arm64: cross-compiled, run under qemu-user', function () {
       project = freshProject('app-arm64');
       execFileSync('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], { cwd: project, stdio: 'ignore' });
       const dir = path.join(project, 'node_modules', 'rseq-slice', 'prebuilds', 'linux-arm64');
-      if (!fs.existsSync(dir)) skipBecause(this, `the tarball has no prebuilds/linux-arm64 (npm pack had no ${CROSS}; scripts/prebuild)`);
+      if (!fs.existsSync(dir)) skipUnlessCi(this, `the tarball has no prebuilds/linux-arm64 (npm pack had no ${CROSS}; scripts/prebuild)`);
       binary = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.node')) ?? '');
     });
 
     it('is an AArch64 shared object', function () {
       const missing = readelfMissing();
-      if (missing) skipBecause(this, missing);
+      if (missing) skipUnlessCi(this, missing);
       expect(execFileSync('readelf', ['-h', binary], { encoding: 'utf8' })).to.match(/Machine:\s+AArch64/);
     });
 
     it("loads in Debian's arm64 Node 18 under qemu-user; detect() and a section run", function () {
       const n = arm64Node(false);
-      if (!n.ok) skipBecause(this, `${n.reason} (.ci/run fetches it: node -r tsx/cjs scripts/arm64-node.ts --fetch)`);
+      if (!n.ok) skipUnlessCi(this, `${n.reason} (.ci/run fetches it: node -r tsx/cjs scripts/arm64-node.ts --fetch)`);
       const code =
         "const r = require('rseq-slice'); const d = r.detect(); const h = r.open(); h.run(() => 1); " +
         'console.log(JSON.stringify({ arch: process.arch, napi: process.versions.napi, addon: d.addon, rseq: d.rseq, backend: h.backend, sections: h.stats.sections }))';

@@ -13,7 +13,7 @@ import type { BenchResult } from '../lib/bench/run';
 import { DEFAULT_SCENARIOS, resolveScenario, SCENARIOS, sectionRange, selectScenarios } from '../lib/bench/scenarios';
 import { summarizeScenario } from '../lib/bench/summary';
 import { chartFileName, writeReport } from '../lib/bench/write_report';
-import { DIST, ROOT } from './helpers';
+import { DIST, ROOT, skipBecause } from './helpers';
 
 const anchor = SCENARIOS[0]!;
 
@@ -144,7 +144,7 @@ describe('bench summaries and report', () => {
   });
 
   it('writes bench.json, figures.md and one SVG per scenario', function () {
-    if (loadECharts() === null) this.skip();
+    if (loadECharts() === null) skipBecause(this, 'echarts (a devDependency) is not installed: no charts to check');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
     try {
       const s = summary([100, 50, 80], [10, 10, 4]);
@@ -190,7 +190,7 @@ describe('rseq-slice bench (CLI)', () => {
 
   it('without the slice extension it explains why and exits 1', function () {
     const d = detect();
-    if (d.sliceExtension.available) this.skip(); // the guest runs the benchmark itself (npm run bench:vm)
+    if (d.sliceExtension.available) skipBecause(this, 'this kernel grants: the refusal path is not reachable here (npm run bench:vm runs the benchmark itself)');
     const r = cli('--scenario', 'quick', '--rounds', '1', '--seconds', '0.1');
     expect(r.status).to.equal(1);
     expect(r.stderr).to.contain(`the kernel cannot grant slice extensions here, so there is nothing to compare: ${d.sliceExtension.reason}`);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { glibcRuntime } from '../scripts/other-glibc';
 import { aboveFloor, readelfMissing, requiredVersions } from './elf_versions';
-import { ROOT, runNodeJson, skipBecause } from './helpers';
+import { ROOT, runNodeJson, skipBecause, skipUnlessCi } from './helpers';
 
 const BUILT = path.join(ROOT, 'build', 'Release', 'rseq_slice.node');
 
@@ -20,7 +20,7 @@ describe('glibc floor: the addon loads on glibc 2.28 and later', () => {
 
   it('requires no GLIBC version above 2.28 (nor GLIBCXX, CXXABI, GCC above GCC 8)', function () {
     const missing = readelfMissing();
-    if (missing) skipBecause(this, missing);
+    if (missing) skipUnlessCi(this, missing);
     const versions = requiredVersions(BUILT);
     expect(versions).to.include('GLIBC_2.2.5'); // the parse found the libc entries at all
     expect(aboveFloor(versions), versions.join(' ')).to.deep.equal([]);
@@ -28,7 +28,7 @@ describe('glibc floor: the addon loads on glibc 2.28 and later', () => {
 
   it('loads under glibc 2.31 (Debian 11) and registers its own rseq area there', function () {
     const rt = glibcRuntime('bullseye', false);
-    if (!rt.ok) skipBecause(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
+    if (!rt.ok) skipUnlessCi(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
     const d = runNodeJson<{
       platform: { libc: string };
       addon: { loaded: boolean; error?: string };

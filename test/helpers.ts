@@ -1,5 +1,6 @@
 /** Shared test helpers: skipping with a printed reason, and running code in a child or worker. */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Context } from 'mocha';
@@ -11,6 +12,16 @@ export const DIST = path.join(ROOT, 'dist');
 export function skipBecause(ctx: Context, reason: string): never {
   console.log(`      (skipped: ${reason})`);
   ctx.skip();
+}
+
+/**
+ * For what .ci/run installs or fetches (cross compiler, qemu-user, other glibcs, readelf): in CI
+ * (CI=true) its absence is a failure, so a green run cannot hide skipped coverage; elsewhere a
+ * skip with the reason printed.
+ */
+export function skipUnlessCi(ctx: Context, reason: string): never {
+  if (process.env.CI === 'true') throw new Error(`CI must run this test, but: ${reason}`);
+  return skipBecause(ctx, reason);
 }
 
 /** Runs a JavaScript snippet in a child node process; `dist` is the compiled package. */
@@ -68,4 +79,26 @@ export function countUnderLock(mutex: string, buffer: string, rounds: number): s
         counter[0] = v + 1;
         ${mutex}.unlock();
       }`;
+}
+
+/** Expands a kernel CPU list ("0-3,6,8-9") to its numbers. */
+export function parseCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.trim().split(',')) {
+    if (part === '') continue;
+    const [a, b] = part.split('-').map(Number) as [number, number | undefined];
+    for (let c = a; c <= (b ?? a); c++) out.push(c);
+  }
+  return out;
+}
+
+/** The CPUs this process may run on (its affinity, cpusets included), in order. */
+export function allowedCpus(): number[] {
+  const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return m ? parseCpuList(m[1] as string) : [];
+}
+
+/** One more than the highest possible CPU number: the bound of a CPU or concurrency id. */
+export function possibleCpuBound(): number {
+  return Math.max(...parseCpuList(fs.readFileSync('/sys/devices/system/cpu/possible', 'utf8'))) + 1;
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { glibcRuntime } from '../scripts/other-glibc';
 import { aboveFloor, readelfMissing, requiredVersions } from './elf_versions';
-import { ROOT, skipBecause } from './helpers';
+import { ROOT, skipBecause, skipUnlessCi } from './helpers';
 import { freshProject, packedTarball } from './packed';
 
 describe('packaging: npm pack → install with scripts disabled → require', function () {
@@ -32,7 +32,7 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
 
   it('every shipped binary requires no symbol version above glibc 2.28 / GCC 8', function () {
     const missing = readelfMissing();
-    if (missing) skipBecause(this, missing);
+    if (missing) skipUnlessCi(this, missing);
     const prebuilds = path.join(project, 'node_modules', 'rseq-slice', 'prebuilds');
     const binaries = fs.readdirSync(prebuilds).flatMap((d) => fs.readdirSync(path.join(prebuilds, d)).map((f) => path.join(prebuilds, d, f)));
     expect(binaries).to.not.deep.equal([]);
@@ -57,7 +57,7 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
 
   it("the prebuilt binary loads under Debian 11's glibc 2.31 and registers its own rseq area", function () {
     const rt = glibcRuntime('bullseye', false);
-    if (!rt.ok) skipBecause(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
+    if (!rt.ok) skipUnlessCi(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
     const code = "const d = require('rseq-slice').detect(); console.log(JSON.stringify({ libc: d.platform.libc, addon: d.addon, owner: d.rseq.owner }))";
     const out = execFileSync(rt.node[0] as string, [...rt.node.slice(1), '-e', code], { cwd: project, encoding: 'utf8' });
     const d = JSON.parse(out) as { libc: string; addon: { loaded: boolean; error?: string }; owner: string | null };

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { detect, open } from '../../lib';
 import type { Detection } from '../../lib';
-import { bootDescription, setExtensionNsec } from './guest';
+import { bootDescription, requireLegacyGlibc, setExtensionNsec } from './guest';
 import { runScenarioUntilYielded, type ScenarioResult } from './scenario';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -17,6 +17,9 @@ const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);
 
 describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescription()}`, function () {
   this.timeout(600_000);
+  before(function () {
+    requireLegacyGlibc(this);
+  });
 
   it("this process: glibc's legacy area, the simulator fallback, and cpu() = the pinned CPU from glibc's area", () => {
     const d = detect();

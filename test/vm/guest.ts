@@ -70,3 +70,16 @@ export function expectCheckConforms(model: ConformanceReport['model'], mustPass:
   expect(status).to.equal(0);
   return report;
 }
+
+/**
+ * The glibc-on variant runs the host's own glibc (the guest shares the host's root): its legacy
+ * area exists only with glibc 2.35-2.40. Skips the suite, with the reason printed, elsewhere.
+ */
+export function requireLegacyGlibc(ctx: Mocha.Context): void {
+  const v = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime ?? '';
+  const minor = /^2\.(\d+)$/.exec(v)?.[1];
+  if (minor === undefined || Number(minor) < 35 || Number(minor) > 40) {
+    console.log(`      (skipped: this host's glibc is ${v || 'not glibc'}, which registers no legacy rseq area; the glibc-on suites need 2.35-2.40)`);
+    ctx.skip();
+  }
+}

@@ -1,9 +1,12 @@
 /** Guest suite, glibc's registration on (a legacy 32-byte area): no extension, and detect() says why. */
 import { expect } from 'chai';
 import { detect, open, RseqError } from '../../lib';
-import { bootDescription, expectCheckConforms } from './guest';
+import { bootDescription, expectCheckConforms, requireLegacyGlibc } from './guest';
 
-describe(`guest, glibc registration on: ${bootDescription()}`, () => {
+describe(`guest, glibc registration on: ${bootDescription()}`, function () {
+  before(function () {
+    requireLegacyGlibc(this);
+  });
   // Deterministic ABI facts, each from the kernel source (Debian linux-source 7.2.13 / 7.3-rc7).
   it('detect() says legacy mode and gives the remedy', () => {
     // kernel/rseq.c rseq_register: a 32-byte area is v1 (no AVAILABLE flag); the auxv feature size
