@@ -7,11 +7,13 @@
  *   node -r tsx/cjs scripts/contention.ts [--workers 4] [--seconds 2] [--rounds 3] [--hog] [--json]
  *                                          [--extension-nsec N]   (writes debugfs, root)
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { readKernelSliceStats, writeExtensionNsec } from '../lib/bench/debugfs';
+import { concat } from '../lib/bench/stats';
+import { countersDelta, type SliceCounters } from '../lib/rseq_stats';
 
 export interface ContentionOptions {
   workers: number;
@@ -35,33 +37,12 @@ export interface ContentionResult {
   waitNs: Distribution;
   holdNs: Distribution;
   outcomes: { sections: number; clean: number; yielded: number; raced: number; revoked: number } | null;
-  kernel: Record<string, number> | null;
+  kernel: SliceCounters | null;
   counterOk: boolean;
 }
 
-const STATS = '/sys/kernel/debug/rseq/stats';
-
-function readKernelStats(): Record<string, number> | null {
-  try {
-    const text = fs.readFileSync(STATS, 'utf8');
-    const out: Record<string, number> = {};
-    for (const name of ['sgrant', 'sexpir', 'srevok', 'syield', 'sabort']) {
-      const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text);
-      if (m) out[name] = Number(m[1]);
-    }
-    return out;
-  } catch {
-    return null;
-  }
-}
-
 function distribution(samples: Float64Array[]): Distribution {
-  const all = new Float64Array(samples.reduce((n, s) => n + s.length, 0));
-  let o = 0;
-  for (const s of samples) {
-    all.set(s, o);
-    o += s.length;
-  }
+  const all = concat(samples);
   all.sort();
   const at = (q: number): number => (all.length ? (all[Math.min(all.length - 1, Math.floor(q * all.length))] as number) : 0);
   return { p50: at(0.5), p99: at(0.99), max: all.length ? (all[all.length - 1] as number) : 0 };
@@ -72,7 +53,7 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRes
   const buffer = new SharedArrayBuffer(16);
   const stop = new SharedArrayBuffer(8); // [stop, start], see contention-worker.js
   const stopFlag = new Int32Array(stop);
-  const before = readKernelStats();
+  const before = readKernelSliceStats();
   const hog = o.hog
     ? new Worker('const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;', { eval: true, workerData: stop })
     : null;
@@ -101,7 +82,7 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRes
   const done = await Promise.all(results);
   await Promise.all(workers.map((w) => w.terminate()));
   if (hog) await hog.terminate();
-  const after = readKernelStats();
+  const after = readKernelSliceStats();
   const ops = done.reduce((n, d) => n + d.ops, 0);
   if (ops === 0) throw new Error('no worker completed a critical section: the measurement is empty');
   let outcomes: ContentionResult['outcomes'] = null;
@@ -110,7 +91,7 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRes
     outcomes ??= { sections: 0, clean: 0, yielded: 0, raced: 0, revoked: 0 };
     for (const k of Object.keys(outcomes) as Array<keyof NonNullable<ContentionResult['outcomes']>>) outcomes[k] += d.stats[k];
   }
-  const kernel = before && after ? Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] as number) - (before[k] as number)])) : null;
+  const kernel = before && after ? countersDelta(before, after) : null;
   return {
     slice: o.slice,
     workers: o.workers,
@@ -150,7 +131,7 @@ async function main(): Promise<void> {
   });
   if (values['extension-nsec'] !== undefined) {
     // debugfs rseq/slice_ext_nsec (root): under emulation the 5 µs default often runs out first.
-    fs.writeFileSync('/sys/kernel/debug/rseq/slice_ext_nsec', values['extension-nsec']);
+    writeExtensionNsec(Number(values['extension-nsec']));
   }
   const workers = Number(values.workers);
   const seconds = Number(values.seconds);

@@ -75,3 +75,14 @@ export function logHistogram(samples: Float64Array, lo: number, binsPerDecade: n
   }
   return { edges, counts };
 }
+
+/** The samples of several arrays in one, in order. */
+export function concat(parts: Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.length;
+  }
+  return all;
+}

@@ -8,7 +8,7 @@ import type { SliceCounters } from '../rseq_stats';
 import type { Measurement } from './measure';
 import { countLongHolds } from './preemptions';
 import type { ResolvedScenario } from './scenarios';
-import { logHistogram, per10k, percentiles, ratio, spread, type LogHistogram, type Percentiles, type Spread } from './stats';
+import { concat, logHistogram, per10k, percentiles, ratio, spread, type LogHistogram, type Percentiles, type Spread } from './stats';
 
 export interface MeasurementSummary {
   request: boolean;
@@ -28,16 +28,6 @@ export interface MeasurementSummary {
   traceOverruns: number | null;
   outcomes: SliceStats | null;
   kernel: SliceCounters | null;
-}
-
-function concat(parts: Float64Array[]): Float64Array {
-  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  return all;
 }
 
 /** Hold times (released − acquired) of every recorded section of a measurement. */

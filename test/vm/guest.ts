@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConformanceReport } from '../../lib/conformance/check';
-import { countersDelta, EXTENSION_NSEC_FILE, readRseqStats, STATS_FILE, type SliceCounters } from '../../lib/rseq_stats';
+import { writeExtensionNsec } from '../../lib/bench/debugfs';
+import { countersDelta, readRseqStats, STATS_FILE, type SliceCounters } from '../../lib/rseq_stats';
 
 export { STATS_FILE };
-export const NSEC_FILE = EXTENSION_NSEC_FILE;
 
 /** "kernel 7.2.13, command line: …" for describe() titles. */
 export function bootDescription(): string {
@@ -27,11 +27,7 @@ export function readStats(): KernelStats {
 export const statsDelta = countersDelta;
 
 /** Sets debugfs rseq/slice_ext_nsec and returns the previous value. */
-export function setExtensionNsec(ns: number): number {
-  const previous = Number(fs.readFileSync(NSEC_FILE, 'utf8').trim());
-  fs.writeFileSync(NSEC_FILE, String(ns));
-  return previous;
-}
+export const setExtensionNsec = writeExtensionNsec;
 
 /**
  * Mocha hooks for the enclosing suite: slice_ext_nsec 50000 while it runs (under TCG the default
