@@ -81,7 +81,8 @@ function openSimulator(enable: boolean, options: SimulatorOptions | undefined, f
 /**
  * Opens the slice extension for the calling thread. `backend: 'native'` throws RseqError with
  * the errno name of the call that failed; `'auto'` falls back to the simulator instead (the
- * handle's `fallbackReason` says why).
+ * handle's `fallbackReason` says why). Every backend finds the thread's real rseq area for cpu()
+ * and friends, registering the addon's own where libc registered none (the simulator too).
  */
 export function open(options?: OpenOptions): SliceExtension {
   checkOptionsObject('open options', options, ['backend', 'enable', 'fastPath', 'simulator']);
