@@ -1,33 +1,53 @@
-/** What a SliceExtension needs from the kernel side, native or simulated. */
+/**
+ * What a SliceExtension needs from the kernel side, native or simulated, split by what differs:
+ * every backend answers the kernel calls; how sections run (bytes of the area, or calls into the
+ * addon) and whether simulated time passes around them are separate, optional parts.
+ */
 import type { Outcome } from './abi';
 
-export interface SliceBackend {
+/** The kernel calls every backend answers. */
+export interface SliceKernel {
   readonly kind: 'native' | 'simulator';
-  /**
-   * The thread's `struct rseq` for the JavaScript fast path (request/granted bytes written and
-   * read directly), or null when sections must go through the addon (native-call path).
-   */
-  readonly area: Uint8Array | null;
-  /** True when sectionStart/sectionEnd must run (the simulator injecting interrupts). */
-  readonly timed: boolean;
-  sectionStart(): void;
-  /** Called after a section's body, before its exit path. */
-  sectionEnd(): void;
-  /** Called between reading `granted` and the yield syscall (the window a revocation can hit). */
-  beforeYield(): void;
+  /** rseq_slice_yield(): 1 or 0; throws RseqError. */
+  sliceYield(): number;
   /**
    * After a `revoked` section: a harmless syscall (rseq_slice_yield, answering 0) that clears the
    * check a revoked grant leaves armed, so a syscall inside the next section is not fatal on
    * rseq_debug kernels. Never throws.
    */
   disarm(): void;
-  /** rseq_slice_yield(): 1 or 0; throws RseqError. */
-  sliceYield(): number;
   /** prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, 0, 0); throws RseqError. */
   prctl(op: number, arg3: number): number;
-  /** Native-call path (area null): set request / take the exit path in C++. */
-  nativeEnter(): void;
-  nativeExit(): Outcome;
   /** The area's 32-bit fields, signed, by byte offset. */
   readField(offset: number): number;
+}
+
+/** The JavaScript path: sections write `request` and read `granted` in the thread's area. */
+export interface AreaSections {
+  readonly kind: 'javascript';
+  /** The thread's `struct rseq` (its slice_ctrl bytes). */
+  readonly area: Uint8Array;
+}
+
+/** The native-call path: the addon sets `request` and takes the whole exit path in C++. */
+export interface NativeCallSections {
+  readonly kind: 'native-call';
+  enter(): void;
+  /** The section's outcome, the grant already yielded or the revoked check disarmed. */
+  exit(): Outcome;
+}
+
+/** Simulated time passing around a section (the simulator injecting interrupts). */
+export interface SectionClock {
+  sectionStart(): void;
+  /** After the section's body, before its exit path. */
+  sectionEnd(): void;
+  /** Between reading `granted` and the yield syscall (the window a revocation can hit). */
+  beforeYield(): void;
+}
+
+export interface SliceBackend extends SliceKernel {
+  readonly sections: AreaSections | NativeCallSections;
+  /** Null when sections take no simulated time (the native kernel, or no interrupts). */
+  readonly clock: SectionClock | null;
 }

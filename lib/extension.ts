@@ -16,21 +16,13 @@ import {
   RSEQ_FLAG_SLICE_EXT_ENABLED,
   type Outcome,
 } from './abi';
-import type { SliceBackend } from './backend';
-import { isThenable } from './validate';
+import type { NativeCallSections, SectionClock, SliceBackend, SliceKernel } from './backend';
+import { runSynchronously } from './run_synchronously';
 
 // Module-local copies of the slice_ctrl offsets (the type ties them to abi.ts): the JIT folds a
 // module constant into the fast path, while an imported one stays a property load per access.
 const REQUEST: typeof OFFSET_REQUEST = 28;
 const GRANTED: typeof OFFSET_GRANTED = 29;
-
-/** The outcome counters; `sections` is derived from them. */
-interface OutcomeCounts {
-  clean: number;
-  yielded: number;
-  raced: number;
-  revoked: number;
-}
 
 /** Outcome counts of the sections this handle ran. */
 export interface SliceStats {
@@ -54,24 +46,30 @@ export class SliceExtension {
   /** Why `open()` fell back to the simulator, when it did. */
   readonly fallbackReason: string | undefined;
   // ES private fields: the area view must stay unreachable from user code, even at run time.
-  readonly #impl: SliceBackend;
+  readonly #kernel: SliceKernel;
+  // Exactly one of #area (JavaScript path) and #calls (native-call path) is set.
   readonly #area: Uint8Array | null;
+  readonly #calls: NativeCallSections | null;
+  readonly #clock: SectionClock | null;
   // The area when sections need nothing but byte stores and loads (JavaScript path, no
-  // simulated interrupts); null sends enter/exit to the slow paths.
+  // simulated time); null sends enter() and exit() off the zero-call fast path.
   readonly #fastArea: Uint8Array | null;
-  readonly #timed: boolean;
   #depth = 0;
-  readonly #counts: OutcomeCounts = { clean: 0, yielded: 0, raced: 0, revoked: 0 };
+  readonly #counts: Record<Outcome, number> = { clean: 0, yielded: 0, raced: 0, revoked: 0 };
+  readonly #enter = (): void => this.enter();
+  readonly #exit = (): Outcome => this.exit();
 
   // Private: handles come from open(), which picks and checks the backend. The published types
   // keep `private constructor`, so `new SliceExtension()` does not type-check for users.
   private constructor(impl: SliceBackend, fallbackReason?: string) {
-    this.#impl = impl;
+    this.#kernel = impl;
     this.backend = impl.kind;
-    this.#area = impl.area;
-    this.#timed = impl.timed;
-    this.#fastArea = impl.timed ? null : impl.area;
-    this.fastPath = impl.area ? 'javascript' : 'native-call';
+    const sections = impl.sections;
+    this.#area = sections.kind === 'javascript' ? sections.area : null;
+    this.#calls = sections.kind === 'native-call' ? sections : null;
+    this.#clock = impl.clock;
+    this.#fastArea = impl.clock === null ? this.#area : null;
+    this.fastPath = sections.kind;
     this.fallbackReason = fallbackReason;
   }
 
@@ -82,7 +80,7 @@ export class SliceExtension {
 
   /** Whether the kernel has the extension enabled for this thread (prctl GET). */
   get enabled(): boolean {
-    return this.#impl.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
+    return this.#kernel.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
   }
 
   /** Turns the extension on for this thread (prctl SET). Idempotent. Throws RseqError. */
@@ -99,7 +97,7 @@ export class SliceExtension {
     if (this.#depth !== 0) {
       throw new Error(`${on ? 'enable' : 'disable'}() inside a critical section: call it outside enter()/exit() (its syscall would end any grant)`);
     }
-    this.#impl.prctl(PR_RSEQ_SLICE_EXTENSION_SET, on ? PR_RSEQ_SLICE_EXT_ENABLE : 0);
+    this.#kernel.prctl(PR_RSEQ_SLICE_EXTENSION_SET, on ? PR_RSEQ_SLICE_EXT_ENABLE : 0);
   }
 
   /** Starts a critical section: asks the kernel not to preempt this thread. Nests. */
@@ -110,6 +108,13 @@ export class SliceExtension {
     else this.#slowEnter();
   }
 
+  #slowEnter(): void {
+    this.#clock?.sectionStart();
+    const area = this.#area;
+    if (area !== null) area[REQUEST] = 1;
+    else (this.#calls as NativeCallSections).enter();
+  }
+
   /**
    * Ends a critical section and yields the CPU when the kernel granted an extension. Returns the
    * outcome; an inner exit() of a nested section returns 'clean' and changes nothing.
@@ -118,20 +123,16 @@ export class SliceExtension {
     if (this.#depth !== 1) return this.#innerExit();
     this.#depth = 0;
     const area = this.#fastArea;
-    if (area !== null) {
-      // Clear request first, then read granted: a grant landing between the two is still seen.
-      const requested = area[REQUEST];
-      area[REQUEST] = 0;
-      if (area[GRANTED] === 0) {
-        if (requested !== 0) {
-          this.#counts.clean++;
-          return 'clean';
-        }
-        return this.#revoked();
-      }
-      return this.#count(this.#yieldGranted());
+    if (area === null) return this.#exitPath(undefined);
+    // The zero-call case: `request` still set and nothing granted. Clear request first, then
+    // read granted: a grant landing between the two is still seen. Anything else settles below.
+    const requested = area[REQUEST];
+    area[REQUEST] = 0;
+    if (requested !== 0 && area[GRANTED] === 0) {
+      this.#counts.clean++;
+      return 'clean';
     }
-    return this.#count(this.#slowExit());
+    return this.#settle(area, requested);
   }
 
   /**
@@ -141,19 +142,13 @@ export class SliceExtension {
    * syscall (the kernel reschedules then, as a yield would) instead of in a separate yield.
    */
   exitAround(between: () => void): Outcome {
-    if (this.#depth !== 1 || this.#area === null) {
-      const outcome = this.exit();
+    if (this.#depth !== 1) {
+      const outcome = this.#innerExit();
       between();
       return outcome;
     }
     this.#depth = 0;
-    if (this.#timed) this.#impl.sectionEnd();
-    const area = this.#area;
-    const requested = area[REQUEST];
-    area[REQUEST] = 0;
-    between();
-    if (area[GRANTED] !== 0) return this.#count(this.#yieldGranted());
-    return requested !== 0 ? this.#count('clean') : this.#revoked();
+    return this.#exitPath(between);
   }
 
   #innerExit(): Outcome {
@@ -162,46 +157,39 @@ export class SliceExtension {
     return 'clean';
   }
 
-  // The paths off the zero-call fast path: the simulator's interrupt injection, or the addon.
-  #slowEnter(): void {
-    if (this.#timed) this.#impl.sectionStart();
+  // The one exit path off the zero-call case: the section's simulated time, clearing `request`,
+  // `between`, then the outcome. On the native-call path the addon takes the whole exit in C++,
+  // so `between` runs after it.
+  #exitPath(between: (() => void) | undefined): Outcome {
     const area = this.#area;
-    if (area !== null) area[REQUEST] = 1;
-    else this.#impl.nativeEnter();
-  }
-
-  #slowExit(): Outcome {
-    const area = this.#area;
-    if (area === null) return this.#impl.nativeExit();
-    if (this.#timed) this.#impl.sectionEnd();
+    if (area === null) {
+      const outcome = this.#record((this.#calls as NativeCallSections).exit());
+      between?.();
+      return outcome;
+    }
+    this.#clock?.sectionEnd();
     const requested = area[REQUEST];
     area[REQUEST] = 0;
-    if (area[GRANTED] !== 0) return this.#yieldGranted();
-    if (requested !== 0) return 'clean';
-    this.#impl.disarm(); // see #revoked()
-    return 'revoked';
+    between?.();
+    return this.#settle(area, requested);
   }
 
-  // Both bytes clear: the kernel revoked a grant or scheduled us. A revoked grant leaves the
-  // kernel's syscall-entry check armed, and on rseq_debug kernels a syscall with `request` set
-  // (V8's GC or JIT can make one inside any later section) is then fatal: disarm it now.
-  #revoked(): 'revoked' {
-    this.#counts.revoked++;
-    this.#impl.disarm();
-    return 'revoked';
+  // The outcome once `request` is clear, from what it was and what the kernel wrote since.
+  #settle(area: Uint8Array, requested: number): Outcome {
+    if (area[GRANTED] !== 0) {
+      this.#clock?.beforeYield();
+      return this.#record(this.#kernel.sliceYield() === 1 ? 'yielded' : 'raced');
+    }
+    if (requested !== 0) return this.#record('clean');
+    // Both bytes clear: the kernel revoked a grant or scheduled us. A revoked grant leaves the
+    // kernel's syscall-entry check armed, and on rseq_debug kernels a syscall with `request` set
+    // (V8's GC or JIT can make one inside any later section) is then fatal: disarm it now.
+    this.#kernel.disarm();
+    return this.#record('revoked');
   }
 
-  #yieldGranted(): Outcome {
-    this.#impl.beforeYield();
-    return this.#impl.sliceYield() === 1 ? 'yielded' : 'raced';
-  }
-
-  #count(outcome: Outcome): Outcome {
-    const c = this.#counts;
-    if (outcome === 'clean') c.clean++;
-    else if (outcome === 'yielded') c.yielded++;
-    else if (outcome === 'raced') c.raced++;
-    else c.revoked++;
+  #record(outcome: Outcome): Outcome {
+    this.#counts[outcome]++;
     return outcome;
   }
 
@@ -210,23 +198,12 @@ export class SliceExtension {
    * must be synchronous: a returned promise or thenable is a TypeError (after the section ends).
    */
   run<T>(fn: () => T): T {
-    if (typeof fn !== 'function') throw new TypeError(`run(fn): fn must be a function; got ${fn === null ? 'null' : typeof fn}`);
-    this.enter();
-    let result: T;
-    try {
-      result = fn();
-    } finally {
-      this.exit();
-    }
-    if (isThenable(result)) {
-      throw new TypeError('run(fn): fn returned a promise or thenable; a critical section must be synchronous');
-    }
-    return result;
+    return runSynchronously('run(fn)', fn, this.#enter, this.#exit, 'a critical section must be synchronous');
   }
 
   /** rseq_slice_yield(): true when it ended an active grant. Throws RseqError (ENOSYS…). */
   yield(): boolean {
-    return this.#impl.sliceYield() === 1;
+    return this.#kernel.sliceYield() === 1;
   }
 
   /** Section counts so far (a copy). */
@@ -246,22 +223,22 @@ export class SliceExtension {
    * no real area (not Linux, addon missing, rseq denied) reads the simulated one.
    */
   cpu(): number {
-    return this.#impl.readField(OFFSET_CPU_ID);
+    return this.#kernel.readField(OFFSET_CPU_ID);
   }
 
   /** The NUMA node of that CPU (`node_id`), from the same area as cpu(). */
   numaNode(): number {
-    return this.#impl.readField(OFFSET_NODE_ID);
+    return this.#kernel.readField(OFFSET_NODE_ID);
   }
 
   /** The memory-map concurrency id (`mm_cid`): a small dense per-process CPU index, from the same area as cpu(). */
   concurrencyId(): number {
-    return this.#impl.readField(OFFSET_MM_CID);
+    return this.#kernel.readField(OFFSET_MM_CID);
   }
 
   /** Whether the kernel set the ENABLED bit in the area's `flags` (it mirrors `enabled`, without a syscall). */
   flagsEnabled(): boolean {
-    return (this.#impl.readField(OFFSET_FLAGS) & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0;
+    return (this.#kernel.readField(OFFSET_FLAGS) & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0;
   }
 
 }

@@ -8,7 +8,7 @@ import {
 } from './abi';
 import type { NativeAddon, NativeAreaInfo } from './addon';
 import { areaFieldReader, type FieldReader } from './area_fields';
-import type { SliceBackend } from './backend';
+import type { AreaSections, NativeCallSections, SliceBackend } from './backend';
 import { errnoNumber, RseqError } from './errors';
 
 const OP_NAMES: Record<number, string> = {
@@ -48,8 +48,8 @@ export function nativeArea(addon: NativeAddon, defaultOn: boolean): NativeAreaIn
 
 export class NativeBackend implements SliceBackend {
   readonly kind = 'native' as const;
-  readonly timed = false;
-  readonly area: Uint8Array | null;
+  readonly clock = null;
+  readonly sections: AreaSections | NativeCallSections;
   readonly readField: FieldReader;
 
   constructor(
@@ -57,13 +57,9 @@ export class NativeBackend implements SliceBackend {
     useView: boolean,
   ) {
     const view = useView ? addon.areaView() : 1;
-    this.area = typeof view === 'number' ? null : new Uint8Array(view);
+    this.sections = typeof view === 'number' ? nativeCallSections(addon) : { kind: 'javascript', area: new Uint8Array(view) };
     this.readField = areaFieldReader(addon, view);
   }
-
-  sectionStart(): void {}
-  sectionEnd(): void {}
-  beforeYield(): void {}
 
   disarm(): void {
     this.addon.sliceYield(); // 0, or -ENOSYS where no kernel can have granted anyway
@@ -76,16 +72,20 @@ export class NativeBackend implements SliceBackend {
   prctl(op: number, arg3: number): number {
     return nativePrctl(this.addon, op, arg3);
   }
+}
 
-  nativeEnter(): void {
-    const rc = this.addon.enter();
-    if (rc < 0) throw new RseqError('enter', -rc);
-  }
-
-  nativeExit(): Outcome {
-    const rc = this.addon.exit();
-    if (rc < 0) throw new RseqError('rseq_slice_yield', -rc);
-    return OUTCOMES[rc] as Outcome;
-  }
-
+/** Sections through the addon, where the runtime refuses an external view of the area. */
+function nativeCallSections(addon: NativeAddon): NativeCallSections {
+  return {
+    kind: 'native-call',
+    enter(): void {
+      const rc = addon.enter();
+      if (rc < 0) throw new RseqError('enter', -rc);
+    },
+    exit(): Outcome {
+      const rc = addon.exit();
+      if (rc < 0) throw new RseqError('rseq_slice_yield', -rc);
+      return OUTCOMES[rc] as Outcome;
+    },
+  };
 }

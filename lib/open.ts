@@ -44,7 +44,7 @@ function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): Sli
   const enabled = nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
   if (enable && !enabled) nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
   const backend = new NativeBackend(addon, fastPath !== 'native-call');
-  if (fastPath === 'javascript' && backend.area === null) {
+  if (fastPath === 'javascript' && backend.sections.kind !== 'javascript') {
     throw new RseqError('napi_create_external_arraybuffer', errnoNumber('ENOTSUP') ?? 95, 'this runtime refuses external buffers; use fastPath: \'native-call\'');
   }
   if (!enable && !enabled) {

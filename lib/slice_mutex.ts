@@ -7,7 +7,8 @@
 import { threadId } from 'node:worker_threads';
 import type { SliceExtension } from './extension';
 import { open } from './open';
-import { checkInteger, checkOptionsObject, isThenable } from './validate';
+import { runSynchronously } from './run_synchronously';
+import { checkInteger, checkOptionsObject } from './validate';
 
 // One lock word: 0 when free, else (owner << 2) | LOCKED, with CONTENDED set while others may
 // sleep on it (after Drepper, "Futexes Are Tricky", mutex 2). Keeping the owner in the same word
@@ -40,6 +41,8 @@ export class SliceMutex {
   readonly #spin: number;
   // This thread's locked word: (threadId + 1) << 2 | LOCKED, so that no holder encodes as FREE.
   readonly #mine = ((threadId + 1) << 2) | LOCKED;
+  readonly #lock = (): void => this.lock();
+  readonly #unlock = (): void => this.unlock();
 
   /**
    * A mutex over `buffer` (a SharedArrayBuffer of at least SLICE_MUTEX_BYTES bytes, zeroed for an
@@ -134,18 +137,6 @@ export class SliceMutex {
 
   /** Runs `fn` with the lock held and returns its value; `fn` must be synchronous. */
   withLock<T>(fn: () => T): T {
-    if (typeof fn !== 'function') throw new TypeError(`withLock(fn): fn must be a function; got ${fn === null ? 'null' : typeof fn}`);
-    this.lock();
-    let result: T;
-    try {
-      result = fn();
-    } finally {
-      this.unlock();
-    }
-    if (isThenable(result)) {
-      throw new TypeError('withLock(fn): fn returned a promise or thenable; the lock is held only while fn runs synchronously');
-    }
-    return result;
+    return runSynchronously('withLock(fn)', fn, this.#lock, this.#unlock, 'the lock is held only while fn runs synchronously');
   }
-
 }

@@ -8,8 +8,9 @@
  *   npx tsx scripts/slice-test-scenario.ts [sections] [sectionNsec] [interruptRateHz] [seed]
  */
 import { OFFSET_GRANTED, OFFSET_REQUEST } from '../lib/abi';
-import { SeededRandom } from '../lib/random';
+import { PoissonInterrupts } from '../lib/simulated_interrupts';
 import { SimulatedKernel } from '../lib/simulator';
+import { EXIT_WINDOW_NS } from '../lib/simulator_backend';
 
 export interface SliceTestOptions {
   sections: number;
@@ -31,32 +32,21 @@ export interface SliceTestCounters {
 }
 
 export function runSliceTest(o: SliceTestOptions): SliceTestCounters {
-  const kernel = new SimulatedKernel({ seed: o.seed, extensionNsec: o.extensionNsec ?? 5000 });
+  const kernel = new SimulatedKernel({ seed: o.seed, extensionNsec: o.extensionNsec });
   const thread = kernel.createThread();
   thread.registerRseq({ defaultOn: true });
-  const random = new SeededRandom(o.seed);
-  const meanGap = 1e9 / o.interruptRateHz;
+  const interrupts = new PoissonInterrupts(kernel, thread, o.seed, o.interruptRateHz);
   const c: SliceTestCounters = { total: 0, success: 0, yielded: 0, scheduled: 0, raced: 0, aborted: 0 };
   const area = thread.area;
-  // Interrupts over `window` ns of virtual time, each with a reschedule pending.
-  const interrupts = (window: number): void => {
-    let elapsed = 0;
-    for (let t = random.exponential(meanGap); t < window; t += random.exponential(meanGap)) {
-      kernel.advance(t - elapsed);
-      elapsed = t;
-      thread.interrupt();
-    }
-    kernel.advance(window - elapsed);
-  };
   for (let i = 0; i < o.sections; i++) {
     area[OFFSET_REQUEST] = 1;
-    interrupts(o.sectionNsec);
+    interrupts.over(o.sectionNsec);
     c.total++;
     if (area[OFFSET_REQUEST] !== 0) {
       area[OFFSET_REQUEST] = 0;
       c.success++;
     } else if (area[OFFSET_GRANTED] !== 0) {
-      interrupts(100); // the check-to-syscall window
+      interrupts.over(EXIT_WINDOW_NS); // the check-to-syscall window
       if (o.noYield) {
         thread.syscall('getppid');
         c.aborted++;
