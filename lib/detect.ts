@@ -127,8 +127,8 @@ function rseqReason(errno: number): string {
   }
 }
 
-/** Which prctl said no, and what was known when it did. */
-interface SliceRefusal {
+/** @internal Which prctl said no, and what was known when it did. */
+export interface SliceRefusal {
   call: 'GET' | 'SET';
   rseq: RseqDetection;
   bootParam: string | null;
@@ -184,12 +184,12 @@ const SLICE_REFUSALS: readonly SliceRefusalRow[] = [
   },
 ];
 
-/** Fills in errno, reason and remedy for a failed prctl from SLICE_REFUSALS. */
-function explainRefusal(out: SliceExtensionDetection, errno: number, refusal: SliceRefusal): void {
-  out.errno = errnoName(errno);
-  const row = SLICE_REFUSALS.find((r) => r.errno === out.errno && r.when(refusal));
-  out.reason = row ? row.reason(refusal) : `prctl(PR_RSEQ_SLICE_EXTENSION_${refusal.call}) failed with ${out.errno}`;
-  if (row?.remedy !== undefined) out.remedy = row.remedy;
+/** @internal The errno name, reason and remedy of a failed prctl, from SLICE_REFUSALS. */
+export function explainRefusal(errno: number, refusal: SliceRefusal): { errno: string; reason: string; remedy?: string } {
+  const name = errnoName(errno);
+  const row = SLICE_REFUSALS.find((r) => r.errno === name && r.when(refusal));
+  if (!row) return { errno: name, reason: `prctl(PR_RSEQ_SLICE_EXTENSION_${refusal.call}) failed with ${name}` };
+  return row.remedy === undefined ? { errno: name, reason: row.reason(refusal) } : { errno: name, reason: row.reason(refusal), remedy: row.remedy };
 }
 
 /** Fills in the slice-extension part from what the kernel answers. */
@@ -204,7 +204,7 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
   out.yieldSyscall = addon.sliceYield() >= 0;
   const get = addon.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0);
   if (get < 0) {
-    explainRefusal(out, -get, { call: 'GET', rseq, bootParam: out.bootParam });
+    Object.assign(out, explainRefusal(-get, { call: 'GET', rseq, bootParam: out.bootParam }));
     return;
   }
   out.enabled = get === PR_RSEQ_SLICE_EXT_ENABLE;
@@ -227,7 +227,7 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
     out.available = true;
     return;
   }
-  explainRefusal(out, -set, { call: 'SET', rseq, bootParam: out.bootParam });
+  Object.assign(out, explainRefusal(-set, { call: 'SET', rseq, bootParam: out.bootParam }));
 }
 
 /**
