@@ -15,6 +15,16 @@ import { probeEnable } from './native_backend';
 import { errnoName } from './errors';
 import { platformInfo, type PlatformInfo } from './platform';
 
+/** @internal The addon's probes for detect() (native/addon.cc ProbeExports). */
+export interface ProbingAddon extends NativeAddon {
+  readonly probes: {
+    /** Runs fn; an rseq area only fn's calls registered is unregistered after it. */
+    withThreadArea(fn: () => void): void;
+    /** Whether this runtime allows external ArrayBuffers (asked once per thread, never over the area). */
+    externalBuffers(): boolean;
+  };
+}
+
 /** Where the extension length knob lives: debugfs on merged kernels, a sysctl on pre-merge ones. */
 const EXTENSION_NSEC_FILES = ['/sys/kernel/debug/rseq/slice_ext_nsec', '/proc/sys/kernel/rseq_slice_extension_nsec'];
 
@@ -102,11 +112,6 @@ function bootDisabled(param: string | null): boolean {
   return param !== null && /^(0|off|n|no|false)$/i.test(param);
 }
 
-function explainBootDisabled(out: SliceExtensionDetection): void {
-  out.reason = `the slice extension is disabled at boot (rseq_slice_ext=${out.bootParam} on the kernel command line)`;
-  out.remedy = 'remove rseq_slice_ext= from the kernel command line';
-}
-
 const KERNEL_NEEDED = 'Linux 7.0 or later built with CONFIG_RSEQ_SLICE_EXTENSION=y';
 
 function rseqReason(errno: number): string {
@@ -122,28 +127,84 @@ function rseqReason(errno: number): string {
   }
 }
 
+/** @internal Which prctl said no, and what was known when it did. */
+export interface SliceRefusal {
+  call: 'GET' | 'SET';
+  rseq: RseqDetection;
+  bootParam: string | null;
+}
+
+interface SliceRefusalRow {
+  errno: string;
+  when: (r: SliceRefusal) => boolean;
+  reason: (r: SliceRefusal) => string;
+  remedy?: string;
+}
+
+/**
+ * Why prctl(PR_RSEQ_SLICE_EXTENSION_GET or _SET) failed, first matching row wins; both calls use
+ * it. From kernel/rseq.c rseq_slice_extension_prctl (7.2): an unknown prctl option is EINVAL (a
+ * kernel before the feature); ENOTSUPP comes from the stub of a kernel built without it
+ * (include/linux/rseq.h), from SET when it is disabled at boot, and from SET on a legacy (v1)
+ * registration; SET answers ENXIO when the thread has no registration.
+ */
+const SLICE_REFUSALS: readonly SliceRefusalRow[] = [
+  {
+    errno: 'EINVAL',
+    when: (r) => r.call === 'GET',
+    reason: () => 'this kernel predates the slice extension (prctl PR_RSEQ_SLICE_EXTENSION answers EINVAL)',
+    remedy: `run ${KERNEL_NEEDED}`,
+  },
+  {
+    errno: 'ENOTSUPP',
+    when: (r) => bootDisabled(r.bootParam),
+    reason: (r) => `the slice extension is disabled at boot (rseq_slice_ext=${r.bootParam} on the kernel command line)`,
+    remedy: 'remove rseq_slice_ext= from the kernel command line',
+  },
+  {
+    errno: 'ENOTSUPP',
+    when: (r) => r.call === 'GET',
+    reason: () => 'this kernel was built without CONFIG_RSEQ_SLICE_EXTENSION (prctl answers ENOTSUPP)',
+    remedy: `run ${KERNEL_NEEDED}`,
+  },
+  {
+    errno: 'ENOTSUPP',
+    when: (r) => r.rseq.mode === 'legacy',
+    reason: (r) =>
+      r.rseq.owner === 'libc'
+        ? `libc registered a legacy ${ORIG_RSEQ_SIZE}-byte rseq area, and kernels from 7.0.10 on grant no extension to legacy registrations`
+        : `the rseq area is a legacy ${ORIG_RSEQ_SIZE}-byte registration, which gets no extension`,
+    remedy:
+      'start the process with `rseq-slice exec -- COMMAND` (it adds GLIBC_TUNABLES=glibc.pthread.rseq=0, so rseq-slice registers an optimized area itself), or use glibc 2.41 or later',
+  },
+  {
+    errno: 'ENXIO',
+    when: () => true,
+    reason: () => 'the kernel sees no rseq registration for this thread (ENXIO)',
+  },
+];
+
+/** @internal The errno name, reason and remedy of a failed prctl, from SLICE_REFUSALS. */
+export function explainRefusal(errno: number, refusal: SliceRefusal): { errno: string; reason: string; remedy?: string } {
+  const name = errnoName(errno);
+  const row = SLICE_REFUSALS.find((r) => r.errno === name && r.when(refusal));
+  if (!row) return { errno: name, reason: `prctl(PR_RSEQ_SLICE_EXTENSION_${refusal.call}) failed with ${name}` };
+  return row.remedy === undefined ? { errno: name, reason: row.reason(refusal) } : { errno: name, reason: row.reason(refusal), remedy: row.remedy };
+}
+
 /** Fills in the slice-extension part from what the kernel answers. */
 function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, out: SliceExtensionDetection): void {
   out.flags = {
     available: (flagsWord & RSEQ_FLAG_SLICE_EXT_AVAILABLE) !== 0,
     enabled: (flagsWord & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0,
   };
-  const y = addon.sliceYield();
-  out.yieldSyscall = y >= 0;
+  // Harmless outside a grant: kernel/rseq.c sys_rseq_slice_yield only returns and clears
+  // slice.yielded, which the syscall-entry work sets only for this very call inside a grant, so
+  // here it answers 0 (or ENOSYS) and changes nothing.
+  out.yieldSyscall = addon.sliceYield() >= 0;
   const get = addon.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0);
   if (get < 0) {
-    out.errno = errnoName(-get);
-    if (out.errno === 'EINVAL') {
-      out.reason = 'this kernel predates the slice extension (prctl PR_RSEQ_SLICE_EXTENSION answers EINVAL)';
-      out.remedy = `run ${KERNEL_NEEDED}`;
-    } else if (out.errno === 'ENOTSUPP' && bootDisabled(out.bootParam)) {
-      explainBootDisabled(out);
-    } else if (out.errno === 'ENOTSUPP') {
-      out.reason = 'this kernel was built without CONFIG_RSEQ_SLICE_EXTENSION (prctl answers ENOTSUPP)';
-      out.remedy = `run ${KERNEL_NEEDED}`;
-    } else {
-      out.reason = `prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with ${out.errno}`;
-    }
+    Object.assign(out, explainRefusal(-get, { call: 'GET', rseq, bootParam: out.bootParam }));
     return;
   }
   out.enabled = get === PR_RSEQ_SLICE_EXT_ENABLE;
@@ -156,27 +217,17 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
     return;
   }
   // The AVAILABLE bit alone is not proof (7.0 before the legacy fix set it even when disabled at
-  // boot): ask the kernel, and put the state back.
+  // boot): ask the kernel. probeEnable puts it back exactly: kernel/rseq.c
+  // rseq_slice_extension_prctl (7.2, lines 768-788) SET only accepts an area whose flags have
+  // AVAILABLE (and ENABLED iff enabled), clears ENABLED, sets AVAILABLE and sets ENABLED only when
+  // enabling, then stores slice.state.enabled: enable then disable leaves the flags word and the
+  // state as they were (ENABLED clear, disabled). Nothing else in the task changes.
   const set = probeEnable(addon);
   if (set >= 0) {
     out.available = true;
     return;
   }
-  out.errno = errnoName(-set);
-  if (out.errno === 'ENOTSUPP' && bootDisabled(out.bootParam)) {
-    explainBootDisabled(out);
-  } else if (out.errno === 'ENOTSUPP' && rseq.mode === 'legacy') {
-    out.reason =
-      rseq.owner === 'libc'
-        ? `libc registered a legacy ${ORIG_RSEQ_SIZE}-byte rseq area, and kernels from 7.0.10 on grant no extension to legacy registrations`
-        : `the rseq area is a legacy ${ORIG_RSEQ_SIZE}-byte registration, which gets no extension`;
-    out.remedy =
-      'start the process with `rseq-slice exec -- COMMAND` (it adds GLIBC_TUNABLES=glibc.pthread.rseq=0, so rseq-slice registers an optimized area itself), or use glibc 2.41 or later';
-  } else if (out.errno === 'ENXIO') {
-    out.reason = 'the kernel sees no rseq registration for this thread (ENXIO)';
-  } else {
-    out.reason = `prctl(PR_RSEQ_SLICE_EXTENSION_SET) failed with ${out.errno}`;
-  }
+  Object.assign(out, explainRefusal(-set, { call: 'SET', rseq, bootParam: out.bootParam }));
 }
 
 /**
@@ -189,7 +240,21 @@ function addonRemedy(error: string): string {
   return 'build the addon from source with `npx rseq-slice build` (needs a C++17 compiler, make and python3)';
 }
 
-/** Reports what works here and why not, for the calling thread. Never throws. */
+/**
+ * Reports what works here and why not, for the calling thread. Never throws.
+ *
+ * It leaves the thread as it found it. To ask the kernel it needs an rseq area: libc's, the one
+ * an earlier open() or cpu() reader in this thread resolved, or else the addon's own, which it
+ * registers for the question and unregisters again before returning (the kernel then holds no
+ * registration and no extension state for the thread; a later open() registers afresh). Where
+ * the extension is disabled it probes `prctl SET` enable and disables again, which restores the
+ * kernel state and the area's `flags` word exactly; `rseq_slice_yield` outside a grant answers 0
+ * and changes nothing. What stays: the addon is loaded into the process (as by any use of the
+ * package), the addon's per-thread bookkeeping (a few bytes), and the answer to "does this runtime
+ * allow external buffers", found once per thread by wrapping 8 bytes of the addon's own (never
+ * the area, whose single view stays free for open()). The kernel's system-wide debugfs
+ * `rseq/stats` counters count the probe registration's updates like any other thread's.
+ */
 export function detect(): Detection {
   const platform = platformInfo();
   const { addon, error } = addonState();
@@ -231,24 +296,27 @@ export function detect(): Detection {
     return result;
   }
   try {
-    const info = addon.areaInfo(false);
-    rseq.kernelFeatureSize = info.auxFeatureSize || null;
-    rseq.kernelAlignment = info.auxAlign || null;
-    rseq.libcRseqSize = info.libcSymbols ? info.libcRseqSize : null;
-    let flagsWord = 0;
-    if (info.owner !== 0) {
-      rseq.registered = true;
-      rseq.owner = info.owner === 1 ? 'libc' : 'addon';
-      rseq.featureSize = info.featureSize;
-      rseq.length = info.length;
-      rseq.mode = info.length > ORIG_RSEQ_SIZE ? 'optimized' : 'legacy';
-      flagsWord = addon.readArea()?.flags ?? 0;
-      result.fastPath = typeof addon.areaView() === 'number' ? 'native-call' : 'javascript';
-    } else {
-      rseq.reason = rseqReason(info.error);
-      rseq.errno = errnoName(info.error);
-    }
-    probeSlice(addon, rseq, flagsWord, slice);
+    // Inside the probe an area this call had to register is unregistered again at the end.
+    (addon as ProbingAddon).probes.withThreadArea(() => {
+      const info = addon.areaInfo(false);
+      rseq.kernelFeatureSize = info.auxFeatureSize || null;
+      rseq.kernelAlignment = info.auxAlign || null;
+      rseq.libcRseqSize = info.libcSymbols ? info.libcRseqSize : null;
+      let flagsWord = 0;
+      if (info.owner !== 0) {
+        rseq.registered = true;
+        rseq.owner = info.owner === 1 ? 'libc' : 'addon';
+        rseq.featureSize = info.featureSize;
+        rseq.length = info.length;
+        rseq.mode = info.length > ORIG_RSEQ_SIZE ? 'optimized' : 'legacy';
+        flagsWord = addon.readArea()?.flags ?? 0;
+        result.fastPath = (addon as ProbingAddon).probes.externalBuffers() ? 'javascript' : 'native-call';
+      } else {
+        rseq.reason = rseqReason(info.error);
+        rseq.errno = errnoName(info.error);
+      }
+      probeSlice(addon, rseq, flagsWord, slice);
+    });
   } catch (err) {
     slice.reason = `detection failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`;
   }

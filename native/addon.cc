@@ -221,6 +221,50 @@ Napi::Value ForkProbe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+// What detect() asks without leaving anything behind (lib/detect.ts):
+// - withThreadArea(fn) runs fn (which reads the area through areaInfo/readArea) inside an area
+//   probe: if fn's calls were the first to resolve this thread's area, the resolution is undone
+//   after it (the addon's own area unregistered and freed), unless a view of the area was created
+//   meanwhile. Returns fn's result; an exception fn throws still ends the probe and propagates.
+// - externalBuffers() answers whether this runtime allows external ArrayBuffers (a V8 sandbox does
+//   not) by wrapping 8 bytes of this thread's own, once per thread: never the area, whose one view
+//   must stay free for the fast path (V8 refuses two external buffers over the same memory).
+Napi::Value WithThreadArea(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    Napi::TypeError::New(env, "withThreadArea: argument 0 must be a function").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const ThreadData* data = env.GetInstanceData<ThreadData>();
+  bool viewBefore = data->viewTried;
+  BeginAreaProbe();
+  Napi::Value result = info[0].As<Napi::Function>().Call({});
+  EndAreaProbe(data->viewTried != viewBefore);
+  return result;
+}
+
+Napi::Value ExternalBuffers(const Napi::CallbackInfo& info) {
+  thread_local uint8_t bytes[8];
+  thread_local int allowed = -1;  // unknown until asked
+  Napi::Env env = info.Env();
+  if (allowed < 0) {
+    napi_value buffer;
+    allowed = napi_create_external_arraybuffer(env, bytes, sizeof(bytes), nullptr, nullptr, &buffer) == napi_ok;
+    napi_value ignored;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+  }
+  return Napi::Boolean::New(env, allowed == 1);
+}
+
+Napi::Object ProbeExports(Napi::Env env) {
+  Napi::Object probes = Napi::Object::New(env);
+  probes.Set("withThreadArea", Napi::Function::New(env, WithThreadArea, "withThreadArea"));
+  probes.Set("externalBuffers", Napi::Function::New(env, ExternalBuffers, "externalBuffers"));
+  return probes;
+}
+
 }  // namespace
 }  // namespace rseq_slice
 
@@ -247,6 +291,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   }, "ownAreas"));
   raw.Set("forkProbe", Napi::Function::New(env, ForkProbe, "forkProbe"));
   exports.Set("raw", raw);
+  exports.Set("probes", ProbeExports(env));
   exports.Set("btrl", Napi::Boolean::New(env, RSEQ_SLICE_HAVE_BTRL != 0));
   exports.Set("sysRseq", Napi::Number::New(env, static_cast<double>(SysRseqNumber())));
   exports.Set("sysSliceYield", Napi::Number::New(env, static_cast<double>(SysSliceYieldNumber())));

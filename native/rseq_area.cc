@@ -66,20 +66,26 @@ std::atomic<int> ownAreasRegistered{0};
 struct OwnArea {
   Rseq* area = nullptr;
   uint32_t length = 0;
-  ~OwnArea() {
-    if (area == nullptr) return;
-    // If unregistering fails the kernel may still write here: leak the bytes rather than free.
-    if (RseqUnregister(area, length) == 0) {
-      std::free(area);
-      ownAreasRegistered--;
-    }
+  // Unregisters and frees the area: 0, or -errno with the area kept (the kernel may still write
+  // there, so the bytes are leaked rather than freed).
+  long Release() {
+    if (area == nullptr) return 0;
+    long rc = RseqUnregister(area, length);
+    if (rc != 0) return rc;
+    std::free(area);
+    ownAreasRegistered--;
     area = nullptr;
+    length = 0;
+    return 0;
   }
+  ~OwnArea() { Release(); }
 };
 
 thread_local OwnArea ownArea;
 thread_local AreaState state;
 thread_local bool resolved = false;
+thread_local int probeDepth = 0;         // nested BeginAreaProbe calls still open
+thread_local bool resolvedByProbe = false;  // the first resolution ran inside a probe
 
 void RegisterOwn(const Environment& env, bool defaultOn) {
   uint32_t feature = KernelFeatureSize(env);
@@ -132,6 +138,7 @@ int OwnAreasRegistered() { return ownAreasRegistered.load(); }
 const AreaState& ThreadArea(bool defaultOn) {
   if (resolved) return state;
   resolved = true;
+  resolvedByProbe = probeDepth > 0;
   const Environment& env = GetEnvironment();
   if (env.libcSymbols && env.libcRseqSize > 0) {
     Rseq* area = reinterpret_cast<Rseq*>(ThreadPointer() + env.libcRseqOffset);
@@ -157,6 +164,21 @@ const AreaState& ThreadArea(bool defaultOn) {
   }
   RegisterOwn(env, defaultOn);
   return state;
+}
+
+void BeginAreaProbe() { probeDepth++; }
+
+long EndAreaProbe(bool keep) {
+  if (probeDepth == 0 || --probeDepth > 0 || !resolvedByProbe) return 0;
+  resolvedByProbe = false;
+  if (keep) return 0;
+  // kernel/rseq.c rseq_unregister -> rseq_reset() zeroes current->rseq (include/linux/rseq.h),
+  // the extension's enabled state included: the task is as if it had never registered.
+  long rc = ownArea.Release();
+  if (rc != 0) return rc;
+  state = AreaState{};
+  resolved = false;
+  return 1;
 }
 
 }  // namespace rseq_slice

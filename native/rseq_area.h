@@ -44,6 +44,16 @@ const AreaState& CurrentAreaState();
 // unregistered (and freed) when the thread exits, so this falls back when workers end.
 int OwnAreasRegistered();
 
+// A probe (detect()) leaves the thread as it found it. Between BeginAreaProbe and EndAreaProbe,
+// a ThreadArea call that resolves the thread's area for the first time counts as the probe's.
+// EndAreaProbe then forgets that resolution: it unregisters and frees the addon's own area if the
+// probe registered one, and the next ThreadArea starts afresh (registering again, default-on
+// honoured). `keep` ends the probe without releasing (something now refers to the area).
+// Returns 1 when it released, 0 when nothing was the probe's (the area was resolved before), or
+// -errno when unregistering failed (the area is then kept, as after any ThreadArea call).
+void BeginAreaProbe();
+long EndAreaProbe(bool keep);
+
 }  // namespace rseq_slice
 
 #endif  // RSEQ_SLICE_RSEQ_AREA_H

@@ -6,8 +6,9 @@
 import { expect } from 'chai';
 import { addonState } from '../../lib/addon';
 import { detect, open } from '../../lib';
-import { RSEQ_FLAG_SLICE_EXT_AVAILABLE, RSEQ_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
+import { PR_RSEQ_SLICE_EXT_ENABLE, RSEQ_FLAG_SLICE_EXT_AVAILABLE, RSEQ_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
 import { inWorker } from '../helpers';
+import { expectDetectLeftNoTrace, runDetectEffects, type DetectEffects } from '../fixtures/detect_effects';
 import { bootDescription, withLongExtension } from './guest';
 import { runScenario, runScenarioUntilYielded, type SectionPath } from './scenario';
 
@@ -37,6 +38,23 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     expect(d.sliceExtension.available).to.equal(true);
     expect(d.backend).to.equal('native');
     expect(d.fastPath).to.equal('javascript');
+  });
+
+  it('detect() leaves no trace: no registration, GET and the flags word as before, no own area left', () => {
+    // A fresh process (test/fixtures/detect_effects.ts): kernel/rseq.c rseq_unregister ->
+    // rseq_reset() (include/linux/rseq.h) zeroes current->rseq, extension state included, so after
+    // detect() released the area it registered, a new registration succeeds and GET answers 0
+    // (rseq_slice_extension_prctl reads slice.state.enabled). With the extension disabled detect()
+    // probes SET enable then disable: rseq_slice_extension_prctl clears ENABLED, keeps AVAILABLE and
+    // sets ENABLED only when enabling, so the flags word and GET come back exactly.
+    const r = runDetectEffects<DetectEffects>([]);
+    expect(r.fresh).to.deep.equal({ ownAreas: 0, kernelRegistered: false, get: 0, flags: null });
+    expectDetectLeftNoTrace(r);
+    expect(r.openBackend).to.equal('native');
+    // rseq_register with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON: AVAILABLE and ENABLED, state enabled.
+    expect(r.opened).to.deep.equal({ ownAreas: 1, kernelRegistered: true, get: PR_RSEQ_SLICE_EXT_ENABLE, flags: RSEQ_FLAG_SLICE_EXT_AVAILABLE | RSEQ_FLAG_SLICE_EXT_ENABLED });
+    expect(r.disabled).to.deep.equal({ ownAreas: 1, kernelRegistered: true, get: 0, flags: RSEQ_FLAG_SLICE_EXT_AVAILABLE });
+    expect(r.detectAvailable, 'the SET probe succeeded').to.equal(true);
   });
 
   it('enable and disable toggle the ENABLED bit and prctl GET', () => {
