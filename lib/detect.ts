@@ -4,11 +4,12 @@
  */
 import * as fs from 'node:fs';
 import {
+  OFFSET_FLAGS,
   ORIG_RSEQ_SIZE,
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXT_ENABLE,
-  RSEQ_FLAG_SLICE_EXT_AVAILABLE,
-  RSEQ_FLAG_SLICE_EXT_ENABLED,
+  RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
+  RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from './abi';
 import { addonState, type NativeAddon } from './addon';
 import { probeEnable } from './native_backend';
@@ -125,8 +126,8 @@ function rseqReason(errno: number): string {
 /** Fills in the slice-extension part from what the kernel answers. */
 function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, out: SliceExtensionDetection): void {
   out.flags = {
-    available: (flagsWord & RSEQ_FLAG_SLICE_EXT_AVAILABLE) !== 0,
-    enabled: (flagsWord & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0,
+    available: (flagsWord & RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE) !== 0,
+    enabled: (flagsWord & RSEQ_CS_FLAG_SLICE_EXT_ENABLED) !== 0,
   };
   const y = addon.sliceYield();
   out.yieldSyscall = y >= 0;
@@ -242,7 +243,7 @@ export function detect(): Detection {
       rseq.featureSize = info.featureSize;
       rseq.length = info.length;
       rseq.mode = info.length > ORIG_RSEQ_SIZE ? 'optimized' : 'legacy';
-      flagsWord = addon.readArea()?.flags ?? 0;
+      flagsWord = addon.readField(OFFSET_FLAGS) ?? 0;
       result.fastPath = typeof addon.areaView() === 'number' ? 'native-call' : 'javascript';
     } else {
       rseq.reason = rseqReason(info.error);
