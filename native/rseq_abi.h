@@ -12,11 +12,37 @@
 #include <cstdint>
 
 // System headers define some of these names as macros, depending on their age. Include them
-// first, then check their value where they exist and define ours only where they do not, so the
-// result is the same in any include order.
+// first and define each group only where they lack it (as the kernel's selftests do); the
+// static_asserts then check the system's values as well as ours.
 #include <sys/auxv.h>     // AT_RSEQ_* (glibc's <elf.h> from 2.35)
 #include <sys/prctl.h>    // PR_RSEQ_SLICE_* (<linux/prctl.h> from Linux 7.0)
 #include <sys/syscall.h>  // __NR_rseq, __NR_rseq_slice_yield (from Linux 7.0)
+
+// prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, arg4, arg5): include/uapi/linux/prctl.h.
+// PR_RSEQ_SLICE_EXT_ENABLE is the enable bit of GET's result and SET's arg3.
+#ifndef PR_RSEQ_SLICE_EXTENSION
+#define PR_RSEQ_SLICE_EXTENSION 79
+#define PR_RSEQ_SLICE_EXTENSION_GET 1
+#define PR_RSEQ_SLICE_EXTENSION_SET 2
+#define PR_RSEQ_SLICE_EXT_ENABLE 0x01
+#endif
+static_assert(PR_RSEQ_SLICE_EXTENSION == 79 && PR_RSEQ_SLICE_EXTENSION_GET == 1 &&
+                  PR_RSEQ_SLICE_EXTENSION_SET == 2 && PR_RSEQ_SLICE_EXT_ENABLE == 1,
+              "PR_RSEQ_SLICE_* as in include/uapi/linux/prctl.h");
+
+// getauxval keys: include/uapi/linux/auxvec.h.
+#ifndef AT_RSEQ_FEATURE_SIZE
+#define AT_RSEQ_FEATURE_SIZE 27
+#define AT_RSEQ_ALIGN 28
+#endif
+static_assert(AT_RSEQ_FEATURE_SIZE == 27 && AT_RSEQ_ALIGN == 28, "AT_RSEQ_* as in include/uapi/linux/auxvec.h");
+
+// The kernel-internal errno prctl answers when the feature is off (include/linux/errno.h); libc
+// has no name for it.
+#ifndef ENOTSUPP
+#define ENOTSUPP 524
+#endif
+static_assert(ENOTSUPP == 524, "ENOTSUPP as in include/linux/errno.h");
 
 // rseq_slice_yield(): 471 in the x86-64 table and in the generic table arm64, riscv64 and
 // loongarch64 use. Elsewhere, without the system's number, the call answers ENOSYS.
@@ -24,49 +50,6 @@
     (defined(__x86_64__) || defined(__aarch64__) || (defined(__riscv) && __riscv_xlen == 64) || \
      defined(__loongarch64))
 #define __NR_rseq_slice_yield 471
-#endif
-
-// prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, arg4, arg5): include/uapi/linux/prctl.h.
-#ifdef PR_RSEQ_SLICE_EXTENSION
-static_assert(PR_RSEQ_SLICE_EXTENSION == 79, "PR_RSEQ_SLICE_EXTENSION of the system headers");
-#else
-#define PR_RSEQ_SLICE_EXTENSION 79
-#endif
-#ifdef PR_RSEQ_SLICE_EXTENSION_GET
-static_assert(PR_RSEQ_SLICE_EXTENSION_GET == 1, "PR_RSEQ_SLICE_EXTENSION_GET of the system headers");
-#else
-#define PR_RSEQ_SLICE_EXTENSION_GET 1
-#endif
-#ifdef PR_RSEQ_SLICE_EXTENSION_SET
-static_assert(PR_RSEQ_SLICE_EXTENSION_SET == 2, "PR_RSEQ_SLICE_EXTENSION_SET of the system headers");
-#else
-#define PR_RSEQ_SLICE_EXTENSION_SET 2
-#endif
-// The enable bit of GET's result and SET's arg3.
-#ifdef PR_RSEQ_SLICE_EXT_ENABLE
-static_assert(PR_RSEQ_SLICE_EXT_ENABLE == 1, "PR_RSEQ_SLICE_EXT_ENABLE of the system headers");
-#else
-#define PR_RSEQ_SLICE_EXT_ENABLE 0x01
-#endif
-
-// getauxval keys: include/uapi/linux/auxvec.h.
-#ifdef AT_RSEQ_FEATURE_SIZE
-static_assert(AT_RSEQ_FEATURE_SIZE == 27, "AT_RSEQ_FEATURE_SIZE of the system headers");
-#else
-#define AT_RSEQ_FEATURE_SIZE 27
-#endif
-#ifdef AT_RSEQ_ALIGN
-static_assert(AT_RSEQ_ALIGN == 28, "AT_RSEQ_ALIGN of the system headers");
-#else
-#define AT_RSEQ_ALIGN 28
-#endif
-
-// The kernel-internal errno prctl answers when the feature is off (include/linux/errno.h); libc
-// has no name for it.
-#ifdef ENOTSUPP
-static_assert(ENOTSUPP == 524, "ENOTSUPP of the system headers");
-#else
-#define ENOTSUPP 524
 #endif
 
 namespace rseq_slice {
