@@ -3,6 +3,7 @@
  * describes its surface. Loading never throws: a failure is kept and reported by detect().
  */
 import * as path from 'node:path';
+import type * as abi from './abi';
 import { platformOverride } from './platform';
 
 /** What native/addon.cc returns for the calling thread's area. */
@@ -19,27 +20,45 @@ export interface NativeAreaInfo {
   alignment: number;
 }
 
-export interface NativeAreaFields {
-  cpuIdStart: number;
-  cpuId: number;
-  flags: number;
-  nodeId: number;
-  mmCid: number;
-  request: number;
-  granted: number;
+/** The ABI numbers of lib/abi.ts, as the addon compiled them (native/constants.cc). */
+export type NativeConstants = {
+  readonly [K in keyof typeof abi as (typeof abi)[K] extends number ? K : never]: number;
+};
+
+/**
+ * Diagnostics for the test suite and `rseq-slice check` (native/diagnostics.cc).
+ * @internal Not part of the package's API: may change or go in any release.
+ */
+export interface NativeDiagnostics {
+  /** Registers a separate 64-byte area with this length (0 to 64) and flags; 0 or -errno. */
+  rawRegister(length: number, flags: number): number;
+  /** Unregisters the separate area; 0 or -errno. */
+  rawUnregister(): number;
+  /** The separate area's `flags` word. */
+  rawFlags(): number;
+  /** fork() a child that exits with prctl GET in bit 0 and the ENABLED flag in bit 1 (100: GET failed). */
+  forkProbe(): number;
+  /** The addon's own areas registered now, process-wide (they are unregistered at thread exit). */
+  ownAreas(): number;
 }
 
-/** The addon's exports on Linux (numbers are results or -errno). */
+/**
+ * The addon's exports on Linux (numbers are results or -errno). Arguments are checked in C++
+ * (native/napi_args.h): a wrong type throws a TypeError, a value out of range a RangeError.
+ */
 export interface NativeAddon {
   areaInfo(defaultOn: boolean): NativeAreaInfo;
   /** The thread's area as a 32-byte ArrayBuffer; -errno without an area; 1 if refused. */
   areaView(): ArrayBuffer | number;
-  readArea(): NativeAreaFields | null;
+  /** The signed 32-bit field at this byte offset of the area (a multiple of 4, 0 to 28); null without an area. */
+  readField(offset: number): number | null;
+  /** prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, arg4, arg5); each argument 0 to 2**32 - 1. */
   prctl(op: number, arg3: number, arg4: number, arg5: number): number;
   sliceYield(): number;
   schedGetcpu(): number;
   enter(): number;
   exit(): number;
+  /** `count` sections in C++, each spinning `spinNs`: [clean, yielded, raced, revoked] or -errno. */
   sectionLoop(count: number, spinNs: number): [number, number, number, number] | number;
   /** execvp(file, argv, env as NAME=value strings): never returns on success; -errno on failure. */
   execvp(file: string, argv: string[], env: string[]): number;
@@ -56,19 +75,18 @@ export interface NativeAddon {
     released: Float64Array,
     waits: Float64Array,
   ): [number, number, number, number, number, number] | number;
-  /** Diagnostics: a separate area registered with any length and flags (differential test). */
-  readonly raw: {
-    register(length: number, flags: number): number;
-    unregister(): number;
-    read(): { cpuId: number; flags: number; sliceCtrl: number };
-    /** fork() a child that exits with prctl GET in bit 0 and the ENABLED flag in bit 1 (100: GET failed). */
-    forkProbe(): number;
-    /** The addon's own areas registered now, process-wide (they are unregistered at thread exit). */
-    ownAreas(): number;
+  /** @internal Not part of the API: see {@link NativeDiagnostics}. */
+  readonly diagnostics: NativeDiagnostics;
+  /** What detect() asks without leaving anything behind (native/addon.cc ProbeExports). */
+  readonly probes: {
+    /** Runs fn; an rseq area only fn's calls registered is unregistered after it. */
+    withThreadArea(fn: () => void): void;
+    /** Whether this runtime allows external ArrayBuffers (asked once per thread, never over the area). */
+    externalBuffers(): boolean;
   };
+  /** The ABI numbers the addon was compiled with (frozen). */
+  readonly constants: NativeConstants;
   readonly btrl: boolean;
-  readonly sysRseq: number;
-  readonly sysSliceYield: number;
 }
 
 export interface AddonState {

@@ -3,9 +3,8 @@
  * kernel keeps cpu_id, node_id and mm_cid current in every registration, whether or not it can
  * grant slice extensions, so every backend answers cpu() and friends from here when it can.
  */
-import { OFFSET_CPU_ID, OFFSET_CPU_ID_START, OFFSET_FLAGS, OFFSET_MM_CID, OFFSET_NODE_ID } from './abi';
 import { addonState, type NativeAddon } from './addon';
-import { errnoNumber, RseqError } from './errors';
+import { knownErrno, RseqError } from './errors';
 
 /** A field by byte offset, signed 32-bit. */
 export type FieldReader = (offset: number) => number;
@@ -20,17 +19,8 @@ export function areaFieldReader(addon: NativeAddon, view: ArrayBuffer | number):
     return (offset) => fields[offset >> 2] as number;
   }
   return (offset) => {
-    const a = addon.readArea();
-    if (a === null) throw new RseqError('rseq', errnoNumber('ENXIO') as number, 'no rseq area for this thread');
-    const byOffset: Record<number, number> = {
-      [OFFSET_CPU_ID_START]: a.cpuIdStart,
-      [OFFSET_CPU_ID]: a.cpuId,
-      [OFFSET_FLAGS]: a.flags,
-      [OFFSET_NODE_ID]: a.nodeId,
-      [OFFSET_MM_CID]: a.mmCid,
-    };
-    const value = byOffset[offset];
-    if (value === undefined) throw new RangeError(`no 32-bit field at offset ${offset}`);
+    const value = addon.readField(offset);
+    if (value === null) throw new RseqError('rseq', knownErrno('ENXIO'), 'no rseq area for this thread');
     return value;
   };
 }

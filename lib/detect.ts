@@ -4,26 +4,17 @@
  */
 import * as fs from 'node:fs';
 import {
+  OFFSET_FLAGS,
   ORIG_RSEQ_SIZE,
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXT_ENABLE,
-  RSEQ_FLAG_SLICE_EXT_AVAILABLE,
-  RSEQ_FLAG_SLICE_EXT_ENABLED,
+  RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
+  RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from './abi';
 import { addonState, type NativeAddon } from './addon';
 import { probeEnable } from './native_backend';
 import { errnoName } from './errors';
 import { platformInfo, type PlatformInfo } from './platform';
-
-/** @internal The addon's probes for detect() (native/addon.cc ProbeExports). */
-export interface ProbingAddon extends NativeAddon {
-  readonly probes: {
-    /** Runs fn; an rseq area only fn's calls registered is unregistered after it. */
-    withThreadArea(fn: () => void): void;
-    /** Whether this runtime allows external ArrayBuffers (asked once per thread, never over the area). */
-    externalBuffers(): boolean;
-  };
-}
 
 /** Where the extension length knob lives: debugfs on merged kernels, a sysctl on pre-merge ones. */
 const EXTENSION_NSEC_FILES = ['/sys/kernel/debug/rseq/slice_ext_nsec', '/proc/sys/kernel/rseq_slice_extension_nsec'];
@@ -195,8 +186,8 @@ export function explainRefusal(errno: number, refusal: SliceRefusal): { errno: s
 /** Fills in the slice-extension part from what the kernel answers. */
 function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, out: SliceExtensionDetection): void {
   out.flags = {
-    available: (flagsWord & RSEQ_FLAG_SLICE_EXT_AVAILABLE) !== 0,
-    enabled: (flagsWord & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0,
+    available: (flagsWord & RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE) !== 0,
+    enabled: (flagsWord & RSEQ_CS_FLAG_SLICE_EXT_ENABLED) !== 0,
   };
   // Harmless outside a grant: kernel/rseq.c sys_rseq_slice_yield only returns and clears
   // slice.yielded, which the syscall-entry work sets only for this very call inside a grant, so
@@ -297,7 +288,7 @@ export function detect(): Detection {
   }
   try {
     // Inside the probe an area this call had to register is unregistered again at the end.
-    (addon as ProbingAddon).probes.withThreadArea(() => {
+    addon.probes.withThreadArea(() => {
       const info = addon.areaInfo(false);
       rseq.kernelFeatureSize = info.auxFeatureSize || null;
       rseq.kernelAlignment = info.auxAlign || null;
@@ -309,8 +300,8 @@ export function detect(): Detection {
         rseq.featureSize = info.featureSize;
         rseq.length = info.length;
         rseq.mode = info.length > ORIG_RSEQ_SIZE ? 'optimized' : 'legacy';
-        flagsWord = addon.readArea()?.flags ?? 0;
-        result.fastPath = (addon as ProbingAddon).probes.externalBuffers() ? 'javascript' : 'native-call';
+        flagsWord = addon.readField(OFFSET_FLAGS) ?? 0;
+        result.fastPath = addon.probes.externalBuffers() ? 'javascript' : 'native-call';
       } else {
         rseq.reason = rseqReason(info.error);
         rseq.errno = errnoName(info.error);

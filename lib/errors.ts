@@ -6,9 +6,11 @@ for (const [name, value] of Object.entries(constants.errno)) {
   // Aliases share numbers (EWOULDBLOCK/EAGAIN, EDEADLOCK/EDEADLK): keep the first, canonical one.
   if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
-// Linux errnos Node does not name: the kernel's ENOTSUPP, and ELIBACC ("cannot access a needed
-// shared library"), which open() reports when the addon did not load.
-const EXTRA_ERRNOS: Record<string, number> = { ENOTSUPP, ELIBACC: 79 };
+// ELIBACC, "cannot access a needed shared library" (include/uapi/asm-generic/errno.h): open()
+// reports it when the addon did not load. Not an rseq number; named so that 79 is searchable.
+const ELIBACC = 79;
+// Linux errnos Node does not name: the kernel's ENOTSUPP, and ELIBACC.
+const EXTRA_ERRNOS: Record<string, number> = { ENOTSUPP, ELIBACC };
 for (const [name, value] of Object.entries(EXTRA_ERRNOS)) errnoNames.set(value, name);
 
 /** The errno name for a positive errno number (`'E' + number` when unknown). */
@@ -19,6 +21,13 @@ export function errnoName(errno: number): string {
 /** The errno number for a name, or undefined. */
 export function errnoNumber(name: string): number | undefined {
   return EXTRA_ERRNOS[name] ?? (constants.errno as Record<string, number>)[name];
+}
+
+/** The errno number for a name Node or this module knows; throws for any other (a caller's bug). */
+export function knownErrno(name: string): number {
+  const errno = errnoNumber(name);
+  if (errno === undefined) throw new Error(`rseq-slice: no errno is named ${name}`);
+  return errno;
 }
 
 /** An error the kernel (or the simulated kernel) answered, carrying its errno name. */

@@ -13,7 +13,7 @@ import {
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXTENSION_SET,
   PR_RSEQ_SLICE_EXT_ENABLE,
-  RSEQ_FLAG_SLICE_EXT_ENABLED,
+  RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
   type Outcome,
 } from './abi';
 import type { NativeCallSections, SectionClock, SliceBackend, SliceKernel } from './backend';
@@ -238,7 +238,7 @@ export class SliceExtension {
 
   /** Whether the kernel set the ENABLED bit in the area's `flags` (it mirrors `enabled`, without a syscall). */
   flagsEnabled(): boolean {
-    return (this.#kernel.readField(OFFSET_FLAGS) & RSEQ_FLAG_SLICE_EXT_ENABLED) !== 0;
+    return (this.#kernel.readField(OFFSET_FLAGS) & RSEQ_CS_FLAG_SLICE_EXT_ENABLED) !== 0;
   }
 
 }

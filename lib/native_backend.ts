@@ -9,7 +9,7 @@ import {
 import type { NativeAddon, NativeAreaInfo } from './addon';
 import { areaFieldReader, type FieldReader } from './area_fields';
 import type { AreaSections, NativeCallSections, SliceBackend } from './backend';
-import { errnoNumber, RseqError } from './errors';
+import { knownErrno, RseqError } from './errors';
 
 const OP_NAMES: Record<number, string> = {
   [PR_RSEQ_SLICE_EXTENSION_GET]: 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)',
@@ -42,7 +42,7 @@ export function probeEnable(addon: NativeAddon): number {
 /** The thread's area, registered when needed; throws RseqError when there is none. */
 export function nativeArea(addon: NativeAddon, defaultOn: boolean): NativeAreaInfo {
   const info = addon.areaInfo(defaultOn);
-  if (info.owner === 0) throw new RseqError('rseq', info.error || (errnoNumber('ENOSYS') as number), 'no rseq area for this thread');
+  if (info.owner === 0) throw new RseqError('rseq', info.error || knownErrno('ENOSYS'), 'no rseq area for this thread');
   return info;
 }
 

@@ -1,11 +1,11 @@
 /** open(): a SliceExtension for the calling thread, on the native or the simulated kernel. */
-import { PR_RSEQ_SLICE_EXTENSION_GET, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, SLICE_EXT_NSEC_MAX, SLICE_EXT_NSEC_MIN } from './abi';
+import { PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_GET, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE } from './abi';
 import { addonState } from './addon';
 import { realAreaFields } from './area_fields';
-import { errnoNumber, RseqError } from './errors';
+import { knownErrno, RseqError } from './errors';
 import { SliceExtension } from './extension';
 import { NativeBackend, nativeArea, nativePrctl, probeEnable } from './native_backend';
-import { SimulatedKernel } from './simulator';
+import { checkExtensionNsec, SimulatedKernel } from './simulator';
 import { SimulatorBackend } from './simulator_backend';
 import { checkBoolean, checkChoice, checkInteger, checkNumber, checkOptionsObject } from './validate';
 
@@ -39,13 +39,13 @@ export interface OpenOptions {
 
 function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): SliceExtension {
   const { addon, error } = addonState();
-  if (!addon) throw new RseqError('dlopen', errnoNumber('ELIBACC') as number, `the native addon did not load: ${error}`);
+  if (!addon) throw new RseqError('dlopen', knownErrno('ELIBACC'), `the native addon did not load: ${error}`);
   nativeArea(addon, enable);
   const enabled = nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
   if (enable && !enabled) nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
   const backend = new NativeBackend(addon, fastPath !== 'native-call');
   if (fastPath === 'javascript' && backend.sections.kind !== 'javascript') {
-    throw new RseqError('napi_create_external_arraybuffer', errnoNumber('ENOTSUP') ?? 95, 'this runtime refuses external buffers; use fastPath: \'native-call\'');
+    throw new RseqError('napi_create_external_arraybuffer', knownErrno('ENOTSUP'), 'this runtime refuses external buffers; use fastPath: \'native-call\'');
   }
   if (!enable && !enabled) {
     // Not enabling now, but the handle must be able to: check that the kernel would allow it.
@@ -69,12 +69,12 @@ function openSimulator(enable: boolean, options: SimulatorOptions | undefined, f
     kernel = o.kernel;
   } else {
     const seed = checkInteger('simulator.seed', o.seed, 1, 0, 0xffffffff);
-    const extensionNsec = checkInteger('simulator.extensionNsec', o.extensionNsec, SLICE_EXT_NSEC_MIN, SLICE_EXT_NSEC_MIN, SLICE_EXT_NSEC_MAX);
+    const extensionNsec = checkExtensionNsec('simulator.extensionNsec', o.extensionNsec);
     kernel = new SimulatedKernel({ seed, extensionNsec });
   }
   const thread = kernel.createThread();
   thread.registerRseq({ length: 64, defaultOn: enable });
-  if (enable && !thread.enabled) thread.prctl(79, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
+  if (enable && !thread.enabled) thread.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
   return SliceExtension.fromBackend(new SimulatorBackend(kernel, thread, rate, sectionNsec, realAreaFields()), fallbackReason);
 }
 

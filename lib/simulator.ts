@@ -8,7 +8,6 @@
  * its test, are listed in the README ("Simulator fidelity").
  */
 import {
-  ENOTSUPP,
   OFFSET_CPU_ID,
   OFFSET_CPU_ID_START,
   OFFSET_FLAGS,
@@ -23,13 +22,13 @@ import {
   PR_RSEQ_SLICE_EXTENSION_SET,
   PR_RSEQ_SLICE_EXT_ENABLE,
   RSEQ_CPU_ID_UNINITIALIZED,
-  RSEQ_FLAG_SLICE_EXT_AVAILABLE,
-  RSEQ_FLAG_SLICE_EXT_ENABLED,
+  RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
+  RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
   SLICE_EXT_NSEC_DEFAULT,
   SLICE_EXT_NSEC_MAX,
   SLICE_EXT_NSEC_MIN,
 } from './abi';
-import { errnoNumber, RseqError } from './errors';
+import { knownErrno, RseqError } from './errors';
 import { checkBoolean, checkInteger, checkOptionsObject } from './validate';
 
 /** Options of {@link SimulatedKernel}. */
@@ -122,7 +121,7 @@ export class SimulatedSignal extends Error {
 }
 
 function fail(syscall: string, code: string, detail: string): never {
-  throw new RseqError(syscall, errnoNumber(code) ?? ENOTSUPP, detail);
+  throw new RseqError(syscall, knownErrno(code), detail);
 }
 
 function entryNsOption(call: string, options: SyscallOptions): number {
@@ -130,7 +129,17 @@ function entryNsOption(call: string, options: SyscallOptions): number {
   return checkInteger('entryNs', options.entryNs, 0, 0, Number.MAX_SAFE_INTEGER);
 }
 
-function checkExtensionNsec(ns: number): void {
+/**
+ * An extension length option (the simulated kernel's, open()'s): an integer from
+ * SLICE_EXT_NSEC_MIN to SLICE_EXT_NSEC_MAX ns, the kernel's bounds; SLICE_EXT_NSEC_DEFAULT, the
+ * kernel's boot value, when undefined. Throws TypeError or RangeError naming the option.
+ */
+export function checkExtensionNsec(name: string, value: unknown): number {
+  return checkInteger(name, value, SLICE_EXT_NSEC_DEFAULT, SLICE_EXT_NSEC_MIN, SLICE_EXT_NSEC_MAX);
+}
+
+// The debugfs write's own answer outside the bounds (kernel/rseq.c): ERANGE, not an option error.
+function writeExtensionNsec(ns: number): void {
   if (!Number.isInteger(ns) || ns < SLICE_EXT_NSEC_MIN || ns > SLICE_EXT_NSEC_MAX) {
     fail('write(rseq/slice_ext_nsec)', 'ERANGE', `${ns} is outside ${SLICE_EXT_NSEC_MIN}..${SLICE_EXT_NSEC_MAX} ns`);
   }
@@ -160,11 +169,7 @@ export class SimulatedKernel {
     this.seed = checkInteger('seed', options.seed, 1, 0, 0xffffffff);
     this.cpus = checkInteger('cpus', options.cpus, 2, 1, 4096);
     this.preemptive = checkBoolean('preemptive', options.preemptive, true);
-    const nsec = checkInteger('extensionNsec', options.extensionNsec, SLICE_EXT_NSEC_DEFAULT, 0, Number.MAX_SAFE_INTEGER);
-    if (nsec < SLICE_EXT_NSEC_MIN || nsec > SLICE_EXT_NSEC_MAX) {
-      throw new RangeError(`extensionNsec must be an integer from ${SLICE_EXT_NSEC_MIN} to ${SLICE_EXT_NSEC_MAX} (ns); got ${nsec}`);
-    }
-    this.nsec = nsec;
+    this.nsec = checkExtensionNsec('extensionNsec', options.extensionNsec);
   }
 
   /** Virtual time in nanoseconds. */
@@ -179,7 +184,7 @@ export class SimulatedKernel {
 
   /** Writes debugfs `rseq/slice_ext_nsec`: ERANGE outside 5000..50000. Applies to later grants. */
   setExtensionNsec(ns: number): void {
-    checkExtensionNsec(ns);
+    writeExtensionNsec(ns);
     this.nsec = ns;
   }
 
@@ -304,7 +309,7 @@ export class SimulatedThread {
     // flags are written on every registration (0 on a legacy one); slice_ctrl only on an optimized one.
     const available = this.registration === 'optimized' && this.kernel.configured && this.kernel.bootEnabled;
     this.enabledState = available && defaultOn;
-    this.kernelFlags = (available ? RSEQ_FLAG_SLICE_EXT_AVAILABLE : 0) | (this.enabledState ? RSEQ_FLAG_SLICE_EXT_ENABLED : 0);
+    this.kernelFlags = (available ? RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE : 0) | (this.enabledState ? RSEQ_CS_FLAG_SLICE_EXT_ENABLED : 0);
     this.view.setUint32(OFFSET_FLAGS, this.kernelFlags, true);
     if (this.registration === 'optimized') this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
     return 0;
@@ -340,7 +345,7 @@ export class SimulatedThread {
     args.forEach((a, i) => checkInteger(i === 0 ? 'option' : `arg${i + 1}`, a, 0, 0, Number.MAX_SAFE_INTEGER));
     this.syscallEntry(false);
     const name = arg2 === PR_RSEQ_SLICE_EXTENSION_GET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)' : arg2 === PR_RSEQ_SLICE_EXTENSION_SET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)' : 'prctl(PR_RSEQ_SLICE_EXTENSION)';
-    if (option !== PR_RSEQ_SLICE_EXTENSION) fail('prctl', 'EINVAL', `option ${option} is not modelled (only PR_RSEQ_SLICE_EXTENSION = 79)`);
+    if (option !== PR_RSEQ_SLICE_EXTENSION) fail('prctl', 'EINVAL', `option ${option} is not modelled (only PR_RSEQ_SLICE_EXTENSION = ${PR_RSEQ_SLICE_EXTENSION})`);
     if (!this.kernel.extensionAbi) fail('prctl', 'EINVAL', 'PR_RSEQ_SLICE_EXTENSION is unknown before Linux 7.0');
     // kernel/sys.c checks arg4/arg5 before dispatching; a kernel built without the feature then
     // answers ENOTSUPP to every operation.
@@ -359,7 +364,7 @@ export class SimulatedThread {
     if (enable === this.enabledState) return 0;
     this.checkFlags();
     this.enabledState = enable;
-    this.kernelFlags = RSEQ_FLAG_SLICE_EXT_AVAILABLE | (enable ? RSEQ_FLAG_SLICE_EXT_ENABLED : 0);
+    this.kernelFlags = RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | (enable ? RSEQ_CS_FLAG_SLICE_EXT_ENABLED : 0);
     this.view.setUint32(OFFSET_FLAGS, this.kernelFlags, true);
     return 0;
   }

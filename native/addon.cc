@@ -4,15 +4,14 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <ctime>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "bench_loop.h"
+#include "constants.h"
+#include "diagnostics.h"
 #include "exec.h"
 #include "fast_path.h"
+#include "napi_args.h"
 #include "rseq_area.h"
 #include "slice_syscalls.h"
 
@@ -27,19 +26,10 @@ struct ThreadData {
   bool viewTried = false;
 };
 
-bool ArgNumber(const Napi::CallbackInfo& info, size_t i, double* out) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), "rseq-slice addon: argument " + std::to_string(i) + " must be a number")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::Number>().DoubleValue();
-  return true;
-}
-
 Napi::Value AreaInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  bool defaultOn = info.Length() > 0 && info[0].ToBoolean().Value();
+  bool defaultOn = false;
+  if (!Args(info, "areaInfo").Boolean(0, "defaultOn", &defaultOn)) return env.Undefined();
   const AreaState& s = ThreadArea(defaultOn);
   const Environment& e = GetEnvironment();
   Napi::Object o = Napi::Object::New(env);
@@ -58,6 +48,20 @@ Napi::Value AreaInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// An external ArrayBuffer over `size` bytes at `data`. A runtime that refuses them (a V8 sandbox)
+// may raise an exception with the refusal: it is cleared, and the status tells the caller to fall
+// back.
+napi_status ExternalArrayBuffer(napi_env env, void* data, size_t size, napi_value* out) {
+  napi_status status = napi_create_external_arraybuffer(env, data, size, nullptr, nullptr, out);
+  if (status != napi_ok) {
+    napi_value ignored;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+  }
+  return status;
+}
+
 // Returns the 32-byte external view of the thread's area, or a number: -errno when the thread has
 // no area, 1 when the runtime refuses external buffers (V8 sandbox).
 Napi::Value AreaView(const Napi::CallbackInfo& info) {
@@ -68,45 +72,37 @@ Napi::Value AreaView(const Napi::CallbackInfo& info) {
   if (!data->viewTried) {
     data->viewTried = true;
     napi_value buffer;
-    data->viewStatus =
-        napi_create_external_arraybuffer(env, s.area, sizeof(Rseq), nullptr, nullptr, &buffer);
-    if (data->viewStatus == napi_ok) {
-      data->view = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
-    } else {
-      // Clear the pending exception some runtimes raise with the refusal: the caller falls back.
-      napi_value ignored;
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) napi_get_and_clear_last_exception(env, &ignored);
-    }
+    data->viewStatus = ExternalArrayBuffer(env, s.area, sizeof(Rseq), &buffer);
+    if (data->viewStatus == napi_ok) data->view = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
   }
   if (data->viewStatus != napi_ok) return Napi::Number::New(env, 1);
   return data->view.Value();
 }
 
-Napi::Value ReadArea(const Napi::CallbackInfo& info) {
+// The signed 32-bit field at a byte offset of the thread's area (one word of it: 0, 4, ... 28),
+// or null when the thread has none. For runtimes that refuse the external view.
+Napi::Value ReadField(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  Args args(info, "readField");
+  uint64_t offset = 0;
+  if (!args.Integer(0, "offset", 0, sizeof(Rseq) - sizeof(uint32_t), &offset)) return env.Undefined();
+  if (offset % sizeof(uint32_t) != 0) {
+    args.RangeError("offset must be a multiple of 4; got " + std::to_string(offset));
+    return env.Undefined();
+  }
   const AreaState& s = ThreadArea(false);
   if (s.area == nullptr) return env.Null();
-  const volatile Rseq* a = s.area;
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("cpuIdStart", static_cast<double>(a->cpu_id_start));
-  o.Set("cpuId", static_cast<double>(static_cast<int32_t>(a->cpu_id)));
-  o.Set("flags", static_cast<double>(a->flags));
-  o.Set("nodeId", static_cast<double>(a->node_id));
-  o.Set("mmCid", static_cast<double>(a->mm_cid));
-  o.Set("request", static_cast<double>(a->slice_ctrl.bytes.request));
-  o.Set("granted", static_cast<double>(a->slice_ctrl.bytes.granted));
-  return o;
+  const volatile int32_t* words = reinterpret_cast<const volatile int32_t*>(s.area);
+  return Napi::Number::New(env, words[offset / sizeof(uint32_t)]);
 }
 
 Napi::Value Prctl(const Napi::CallbackInfo& info) {
-  double op, a3, a4, a5;
-  if (!ArgNumber(info, 0, &op) || !ArgNumber(info, 1, &a3) || !ArgNumber(info, 2, &a4) ||
-      !ArgNumber(info, 3, &a5))
+  Args args(info, "prctl");
+  uint32_t op = 0, a3 = 0, a4 = 0, a5 = 0;
+  if (!args.Uint32(0, "op", &op) || !args.Uint32(1, "arg3", &a3) || !args.Uint32(2, "arg4", &a4) ||
+      !args.Uint32(3, "arg5", &a5))
     return info.Env().Undefined();
-  long rc = SliceExtPrctl(static_cast<unsigned long>(op), static_cast<unsigned long>(a3),
-                          static_cast<unsigned long>(a4), static_cast<unsigned long>(a5));
+  long rc = SliceExtPrctl(op, a3, a4, a5);
   return Napi::Number::New(info.Env(), static_cast<double>(rc));
 }
 
@@ -141,13 +137,13 @@ uint64_t NowNs() {
 // counts [clean, yielded, raced, revoked], or -errno.
 Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  double count, spinNs;
-  if (!ArgNumber(info, 0, &count) || !ArgNumber(info, 1, &spinNs)) return env.Undefined();
+  Args args(info, "sectionLoop");
+  uint64_t n = 0, spin = 0;
+  if (!args.Integer(0, "count", 0, kMaxSafeInteger, &n) || !args.Integer(1, "spinNs", 0, kMaxSafeInteger, &spin))
+    return env.Undefined();
   Rseq* area = CurrentAreaState().area;
   if (area == nullptr) return Napi::Number::New(env, -ENXIO);
-  double counts[4] = {0, 0, 0, 0};
-  uint64_t n = static_cast<uint64_t>(count);
-  uint64_t spin = static_cast<uint64_t>(spinNs);
+  double counts[kOutcomeCount] = {};
   for (uint64_t i = 0; i < n; i++) {
     SliceEnter(area);
     if (spin) {
@@ -159,70 +155,13 @@ Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
     if (outcome < 0) return Napi::Number::New(env, static_cast<double>(outcome));
     counts[outcome]++;
   }
-  Napi::Array result = Napi::Array::New(env, 4);
-  for (uint32_t i = 0; i < 4; i++) result.Set(i, counts[i]);
+  Napi::Array result = Napi::Array::New(env, kOutcomeCount);
+  for (uint32_t i = 0; i < kOutcomeCount; i++) result.Set(i, counts[i]);
   return result;
 }
 
-// Diagnostics for the ABI differential test (scripts/abi-transcript.ts): register a separate
-// 64-byte, 64-aligned area with any length and flags, so every registration case can be asked of
-// the real kernel. Only for a thread that never used ThreadArea (glibc's registration off).
-struct alignas(64) RawArea {
-  uint8_t bytes[64];
-};
-thread_local RawArea rawArea;
-thread_local uint32_t rawLength = 0;
-
-Napi::Value RawRegister(const Napi::CallbackInfo& info) {
-  double length, flags;
-  if (!ArgNumber(info, 0, &length) || !ArgNumber(info, 1, &flags)) return info.Env().Undefined();
-  if (length < 0 || length > sizeof(RawArea)) {
-    Napi::RangeError::New(info.Env(), "rawRegister: length must be 0..64").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  std::memset(rawArea.bytes, 0, sizeof(rawArea.bytes));
-  reinterpret_cast<Rseq*>(rawArea.bytes)->cpu_id = static_cast<uint32_t>(kCpuIdUninitialized);
-  long rc = RseqRegister(rawArea.bytes, static_cast<uint32_t>(length), static_cast<int>(flags));
-  if (rc == 0) rawLength = static_cast<uint32_t>(length);
-  return Napi::Number::New(info.Env(), static_cast<double>(rc));
-}
-
-Napi::Value RawUnregister(const Napi::CallbackInfo& info) {
-  long rc = RseqUnregister(rawArea.bytes, rawLength);
-  return Napi::Number::New(info.Env(), static_cast<double>(rc));
-}
-
-// The raw area's flags word and slice_ctrl bytes.
-Napi::Value RawRead(const Napi::CallbackInfo& info) {
-  const volatile Rseq* a = reinterpret_cast<const Rseq*>(rawArea.bytes);
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("cpuId", static_cast<double>(static_cast<int32_t>(a->cpu_id)));
-  o.Set("flags", static_cast<double>(a->flags));
-  o.Set("sliceCtrl", static_cast<double>(a->slice_ctrl.all));
-  return o;
-}
-
-// Diagnostics: fork() without exec (which Node cannot do) and report, from the child, prctl GET
-// and the area's flags word as the exit status (GET in bit 0, ENABLED flag bit in bit 1), so a
-// test can check that a fork child keeps its parent thread's extension state.
-Napi::Value ForkProbe(const Napi::CallbackInfo& info) {
-  const AreaState& s = CurrentAreaState();
-  pid_t pid = fork();
-  if (pid < 0) return Napi::Number::New(info.Env(), -errno);
-  if (pid == 0) {
-    // Only async-signal-safe calls in the child of a multi-threaded process.
-    long get = SliceExtPrctl(kPrRseqSliceExtensionGet, 0, 0, 0);
-    int enabledBit = s.area && (s.area->flags & kRseqFlagSliceExtEnabled) ? 2 : 0;
-    _exit(get < 0 ? 100 : static_cast<int>(get) | enabledBit);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return Napi::Number::New(info.Env(), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-}
-
 // What detect() asks without leaving anything behind (lib/detect.ts):
-// - withThreadArea(fn) runs fn (which reads the area through areaInfo/readArea) inside an area
+// - withThreadArea(fn) runs fn (which reads the area through areaInfo/readField) inside an area
 //   probe: if fn's calls were the first to resolve this thread's area, the resolution is undone
 //   after it (the addon's own area unregistered and freed), unless a view of the area was created
 //   meanwhile. Returns fn's result; an exception fn throws still ends the probe and propagates.
@@ -231,14 +170,12 @@ Napi::Value ForkProbe(const Napi::CallbackInfo& info) {
 //   must stay free for the fast path (V8 refuses two external buffers over the same memory).
 Napi::Value WithThreadArea(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsFunction()) {
-    Napi::TypeError::New(env, "withThreadArea: argument 0 must be a function").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  Napi::Function fn;
+  if (!Args(info, "withThreadArea").Function(0, "fn", &fn)) return env.Undefined();
   const ThreadData* data = env.GetInstanceData<ThreadData>();
   bool viewBefore = data->viewTried;
   BeginAreaProbe();
-  Napi::Value result = info[0].As<Napi::Function>().Call({});
+  Napi::Value result = fn.Call({});
   EndAreaProbe(data->viewTried != viewBefore);
   return result;
 }
@@ -249,11 +186,7 @@ Napi::Value ExternalBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (allowed < 0) {
     napi_value buffer;
-    allowed = napi_create_external_arraybuffer(env, bytes, sizeof(bytes), nullptr, nullptr, &buffer) == napi_ok;
-    napi_value ignored;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &ignored);
+    allowed = ExternalArrayBuffer(env, bytes, sizeof(bytes), &buffer) == napi_ok;
   }
   return Napi::Boolean::New(env, allowed == 1);
 }
@@ -273,7 +206,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new ThreadData());
   exports.Set("areaInfo", Napi::Function::New(env, AreaInfo, "areaInfo"));
   exports.Set("areaView", Napi::Function::New(env, AreaView, "areaView"));
-  exports.Set("readArea", Napi::Function::New(env, ReadArea, "readArea"));
+  exports.Set("readField", Napi::Function::New(env, ReadField, "readField"));
   exports.Set("prctl", Napi::Function::New(env, Prctl, "prctl"));
   exports.Set("sliceYield", Napi::Function::New(env, Yield, "sliceYield"));
   exports.Set("schedGetcpu", Napi::Function::New(env, SchedCpu, "schedGetcpu"));
@@ -282,19 +215,10 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("sectionLoop", Napi::Function::New(env, SectionLoop, "sectionLoop"));
   exports.Set("execvp", Napi::Function::New(env, ExecVp, "execvp"));
   exports.Set("spinLockLoop", Napi::Function::New(env, SpinLockLoop, "spinLockLoop"));
-  Napi::Object raw = Napi::Object::New(env);
-  raw.Set("register", Napi::Function::New(env, RawRegister, "rawRegister"));
-  raw.Set("unregister", Napi::Function::New(env, RawUnregister, "rawUnregister"));
-  raw.Set("read", Napi::Function::New(env, RawRead, "rawRead"));
-  raw.Set("ownAreas", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), OwnAreasRegistered());
-  }, "ownAreas"));
-  raw.Set("forkProbe", Napi::Function::New(env, ForkProbe, "forkProbe"));
-  exports.Set("raw", raw);
+  exports.Set("diagnostics", Diagnostics(env));
+  exports.Set("constants", AbiConstants(env));
   exports.Set("probes", ProbeExports(env));
   exports.Set("btrl", Napi::Boolean::New(env, RSEQ_SLICE_HAVE_BTRL != 0));
-  exports.Set("sysRseq", Napi::Number::New(env, static_cast<double>(SysRseqNumber())));
-  exports.Set("sysSliceYield", Napi::Number::New(env, static_cast<double>(SysSliceYieldNumber())));
   return exports;
 }
 

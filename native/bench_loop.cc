@@ -4,7 +4,7 @@
 // granted). Records per section, as ns since baseNs (CLOCK_MONOTONIC): acquired, released, and
 // the wait before acquiring, while the arrays have room. Returns [sections, recorded, clean,
 // yielded, raced, revoked] or -errno. Argument policy lives in lib/bench/worker.ts; this checks
-// only what would make the memory accesses unsafe.
+// types and ranges at the boundary (native/napi_args.h).
 #include "bench_loop.h"
 
 #include <cerrno>
@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "fast_path.h"
+#include "napi_args.h"
 #include "rseq_area.h"
 
 namespace rseq_slice {
@@ -29,72 +30,40 @@ inline void CpuRelax() {
 #endif
 }
 
-// The data pointer and length of a typed array of the given type (SharedArrayBuffer-backed
-// arrays too); false after throwing a TypeError. An empty array may have a null pointer.
-template <typename T>
-bool TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what,
-              T** data, size_t* length) {
-  napi_typedarray_type actual;
-  void* raw = nullptr;
-  if (info.Length() > i && info[i].IsTypedArray() &&
-      napi_get_typedarray_info(info.Env(), info[i], &actual, length, &raw, nullptr, nullptr) ==
-          napi_ok &&
-      actual == type) {
-    *data = static_cast<T*>(raw);
-    return true;
-  }
-  Napi::TypeError::New(info.Env(), std::string("spinLockLoop: argument ") + std::to_string(i) +
-                                       " must be " + what)
-      .ThrowAsJavaScriptException();
-  return false;
-}
-
 }  // namespace
 
 Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  Args args(info, "spinLockLoop");
   size_t wordLen = 0, stopLen = 0, nAcq = 0, nRel = 0, nWait = 0;
   int32_t* word = nullptr;
   int32_t* stop = nullptr;
-  if (!TypedArg(info, 0, napi_int32_array, "an Int32Array", &word, &wordLen) ||
-      !TypedArg(info, 1, napi_int32_array, "an Int32Array", &stop, &stopLen))
-    return env.Undefined();
-  if (wordLen < 1 || stopLen < 1) {
-    Napi::RangeError::New(env, "spinLockLoop: the lock and stop arrays need at least one element")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  if (!info[2].IsBoolean() || !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber() ||
-      !info[6].IsBigInt()) {
-    Napi::TypeError::New(env, "spinLockLoop: request must be a boolean, minNs, maxNs and seed numbers, baseNs a bigint")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  bool request = info[2].As<Napi::Boolean>().Value();
-  double minD = info[3].As<Napi::Number>().DoubleValue();
-  double maxD = info[4].As<Napi::Number>().DoubleValue();
-  if (!(minD >= 0 && maxD >= minD && maxD <= 1e10)) {
-    Napi::RangeError::New(env, "spinLockLoop: need 0 <= minNs <= maxNs <= 1e10")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  uint32_t x = static_cast<uint32_t>(info[5].As<Napi::Number>().Int64Value()) | 1u;
-  bool lossless = false;
-  uint64_t base = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
   double* acquired = nullptr;
   double* released = nullptr;
   double* waits = nullptr;
-  if (!TypedArg(info, 7, napi_float64_array, "a Float64Array", &acquired, &nAcq) ||
-      !TypedArg(info, 8, napi_float64_array, "a Float64Array", &released, &nRel) ||
-      !TypedArg(info, 9, napi_float64_array, "a Float64Array", &waits, &nWait))
+  bool request = false;
+  uint64_t minNs = 0, maxNs = 0, seed = 0, base = 0;
+  // Section lengths up to 10 s: enough for any benchmark, and t1 + length cannot overflow.
+  constexpr uint64_t kMaxSectionNs = 10000000000;
+  if (!args.TypedArray(0, "word", 1, &word, &wordLen) || !args.TypedArray(1, "stop", 1, &stop, &stopLen) ||
+      !args.Boolean(2, "request", &request) || !args.Integer(3, "minNs", 0, kMaxSectionNs, &minNs) ||
+      !args.Integer(4, "maxNs", 0, kMaxSectionNs, &maxNs) ||
+      (maxNs < minNs && !args.RangeError("need minNs <= maxNs; got minNs " + std::to_string(minNs) +
+                                         ", maxNs " + std::to_string(maxNs))) ||
+      !args.Integer(5, "seed", 0, kMaxSafeInteger, &seed) || !args.BigUint64(6, "baseNs", &base) ||
+      !args.TypedArray(7, "acquired", 0, &acquired, &nAcq) ||
+      !args.TypedArray(8, "released", 0, &released, &nRel) ||
+      !args.TypedArray(9, "waits", 0, &waits, &nWait))
     return env.Undefined();
+  // The generator's state: the seed's low 32 bits (seed >>> 0 in JavaScript), odd so never 0.
+  uint32_t x = static_cast<uint32_t>(seed) | 1u;
   size_t room = nAcq < nRel ? nAcq : nRel;
   if (nWait < room) room = nWait;
 
   Rseq* area = CurrentAreaState().area;
   if (request && area == nullptr) return Napi::Number::New(env, -ENXIO);
-  uint64_t minNs = static_cast<uint64_t>(minD), span = static_cast<uint64_t>(maxD - minD) + 1;
-  double sections = 0, outcomes[4] = {0, 0, 0, 0};
+  uint64_t span = maxNs - minNs + 1;
+  double sections = 0, outcomes[kOutcomeCount] = {};
   size_t n = 0;
   while (__atomic_load_n(stop, __ATOMIC_ACQUIRE) == 0) {
     x ^= x << 13;
@@ -129,10 +98,10 @@ Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
       n++;
     }
   }
-  Napi::Array result = Napi::Array::New(env, 6);
+  Napi::Array result = Napi::Array::New(env, 2 + kOutcomeCount);
   result.Set(0u, sections);
   result.Set(1u, static_cast<double>(n));
-  for (uint32_t i = 0; i < 4; i++) result.Set(i + 2, outcomes[i]);
+  for (uint32_t i = 0; i < kOutcomeCount; i++) result.Set(i + 2, outcomes[i]);
   return result;
 }
 

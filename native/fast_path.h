@@ -11,6 +11,7 @@ namespace rseq_slice {
 
 // Outcomes of one section, numbered as lib/abi.ts expects them.
 enum Outcome : int { kClean = 0, kYielded = 1, kRaced = 2, kRevoked = 3 };
+constexpr int kOutcomeCount = kRevoked + 1;
 
 inline void CompilerBarrier() { __asm__ __volatile__("" ::: "memory"); }
 
@@ -29,7 +30,7 @@ inline bool SliceClearRequest(Rseq* area) {
   bool wasSet;
   __asm__ __volatile__("btrl %[bit], %[ctrl]"
                        : [ctrl] "+m"(area->slice_ctrl.all), "=@ccc"(wasSet)
-                       : [bit] "Ir"(kSliceCtrlRequestBit)
+                       : [bit] "Ir"(RSEQ_SLICE_EXT_REQUEST_BIT)
                        : "memory");
   return wasSet;
 }

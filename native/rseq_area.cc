@@ -42,21 +42,19 @@ Environment ReadEnvironment() {
   Environment env{};
   void* offset = dlsym(RTLD_DEFAULT, "__rseq_offset");
   void* size = dlsym(RTLD_DEFAULT, "__rseq_size");
-  void* flags = dlsym(RTLD_DEFAULT, "__rseq_flags");
   env.libcSymbols = offset != nullptr && size != nullptr;
   if (env.libcSymbols) {
     env.libcRseqOffset = *static_cast<const ptrdiff_t*>(offset);
     env.libcRseqSize = *static_cast<const unsigned int*>(size);
-    env.libcRseqFlags = flags ? *static_cast<const unsigned int*>(flags) : 0;
   }
-  env.auxFeatureSize = getauxval(kAtRseqFeatureSize);
-  env.auxAlign = getauxval(kAtRseqAlign);
+  env.auxFeatureSize = getauxval(AT_RSEQ_FEATURE_SIZE);
+  env.auxAlign = getauxval(AT_RSEQ_ALIGN);
   return env;
 }
 
 // Kernels without AT_RSEQ_FEATURE_SIZE only know the original 20 bytes.
 uint32_t KernelFeatureSize(const Environment& env) {
-  return env.auxFeatureSize ? static_cast<uint32_t>(env.auxFeatureSize) : kRseqOriginalFeatureSize;
+  return env.auxFeatureSize ? static_cast<uint32_t>(env.auxFeatureSize) : RSEQ_ORIGINAL_FEATURE_SIZE;
 }
 
 std::atomic<int> ownAreasRegistered{0};
@@ -89,10 +87,10 @@ thread_local bool resolvedByProbe = false;  // the first resolution ran inside a
 
 void RegisterOwn(const Environment& env, bool defaultOn) {
   uint32_t feature = KernelFeatureSize(env);
-  uint32_t align = std::max<uint32_t>(32, static_cast<uint32_t>(env.auxAlign));
+  uint32_t align = std::max<uint32_t>(alignof(Rseq), static_cast<uint32_t>(env.auxAlign));
   // A longer-than-32-byte registration is what kernels with the extension call optimized; on
   // older kernels (feature size <= 32) the original 32 bytes are what they accept.
-  uint32_t length = feature <= kOrigRseqSize ? kOrigRseqSize : (feature + align - 1) / align * align;
+  uint32_t length = feature <= ORIG_RSEQ_SIZE ? ORIG_RSEQ_SIZE : (feature + align - 1) / align * align;
   void* mem = std::aligned_alloc(align, length);
   if (mem == nullptr) {
     state.error = ENOMEM;
@@ -100,11 +98,11 @@ void RegisterOwn(const Environment& env, bool defaultOn) {
   }
   std::memset(mem, 0, length);
   Rseq* area = static_cast<Rseq*>(mem);
-  area->cpu_id = static_cast<uint32_t>(kCpuIdUninitialized);
+  area->cpu_id = static_cast<uint32_t>(RSEQ_CPU_ID_UNINITIALIZED);
 
   long rc = -EINVAL;
   if (defaultOn) {
-    rc = RseqRegister(area, length, kRseqFlagSliceExtDefaultOn);
+    rc = RseqRegister(area, length, RSEQ_FLAG_SLICE_EXT_DEFAULT_ON);
     if (rc == 0) state.defaultOn = true;
   }
   // Kernels that do not know the default-on flag answer EINVAL: register without it.
@@ -144,7 +142,7 @@ const AreaState& ThreadArea(bool defaultOn) {
     Rseq* area = reinterpret_cast<Rseq*>(ThreadPointer() + env.libcRseqOffset);
     // libc registers per thread; when the kernel refused this thread's registration, fall
     // through and try our own, which reports the real errno (ENOSYS, EPERM from seccomp…).
-    if (static_cast<int32_t>(area->cpu_id) == kCpuIdRegistrationFailed) {
+    if (static_cast<int32_t>(area->cpu_id) == RSEQ_CPU_ID_REGISTRATION_FAILED) {
       RegisterOwn(env, defaultOn);
       return state;
     }
@@ -153,9 +151,9 @@ const AreaState& ThreadArea(bool defaultOn) {
     uint32_t size = env.libcRseqSize;
     // glibc 2.35-2.40 register 32 bytes and report 32 or 20; from 2.41 __rseq_size is the
     // feature size they registered for.
-    if (size == kRseqOriginalFeatureSize || size == kOrigRseqSize) {
-      state.length = kOrigRseqSize;
-      state.featureSize = std::min(KernelFeatureSize(env), kOrigRseqSize);
+    if (size == RSEQ_ORIGINAL_FEATURE_SIZE || size == ORIG_RSEQ_SIZE) {
+      state.length = ORIG_RSEQ_SIZE;
+      state.featureSize = std::min(KernelFeatureSize(env), ORIG_RSEQ_SIZE);
     } else {
       state.length = size;
       state.featureSize = size;

@@ -25,7 +25,6 @@ struct Environment {
   bool libcSymbols;        // __rseq_offset and __rseq_size found with dlsym
   long libcRseqOffset;
   uint32_t libcRseqSize;   // 0: libc did not register
-  uint32_t libcRseqFlags;
   unsigned long auxFeatureSize;  // getauxval(AT_RSEQ_FEATURE_SIZE), 0 when absent
   unsigned long auxAlign;        // getauxval(AT_RSEQ_ALIGN), 0 when absent
 };

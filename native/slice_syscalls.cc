@@ -16,60 +16,37 @@ long Result(long rc) { return rc < 0 ? -static_cast<long>(errno) : rc; }
 
 }  // namespace
 
-long SysRseqNumber() {
-#ifdef __NR_rseq
-  return __NR_rseq;
-#else
-  return -1;
-#endif
-}
-
-long SysSliceYieldNumber() {
-#if defined(__NR_rseq_slice_yield)
-  return __NR_rseq_slice_yield;
-#elif defined(__x86_64__) || defined(__aarch64__) || (defined(__riscv) && __riscv_xlen == 64) || \
-    defined(__loongarch64)
-  // 471 in the x86-64 table and in the generic table these architectures use; the system
-  // headers of this build predate the syscall.
-  return 471;
-#else
-  return -1;
-#endif
-}
-
-uint32_t RseqSignature() {
-#if defined(__x86_64__) || defined(__i386__)
-  return 0x53053053;  // RSEQ_SIG on x86: "ud1" with this immediate
-#elif defined(__aarch64__)
-  return 0xd428bc00;  // RSEQ_SIG on arm64: "brk #0x45e0"
-#elif defined(__riscv)
-  return 0xf1401073;  // RSEQ_SIG on riscv: "csrr mhartid, x0"
-#else
-  return 0;
-#endif
-}
-
+// Without the system's syscall number (or a signature for this architecture) a call answers
+// ENOSYS, as the kernel would for a syscall it lacks.
 long RseqRegister(void* area, uint32_t len, int flags) {
-  long nr = SysRseqNumber();
-  uint32_t sig = RseqSignature();
-  if (nr < 0 || sig == 0) return -ENOSYS;
-  return Result(syscall(nr, area, len, flags, sig));
+#ifdef __NR_rseq
+  if (RSEQ_SIG == 0) return -ENOSYS;
+  return Result(syscall(__NR_rseq, area, len, flags, RSEQ_SIG));
+#else
+  (void)area, (void)len, (void)flags;
+  return -ENOSYS;
+#endif
 }
 
 long RseqUnregister(void* area, uint32_t len) {
-  long nr = SysRseqNumber();
-  if (nr < 0) return -ENOSYS;
-  return Result(syscall(nr, area, len, kRseqFlagUnregister, RseqSignature()));
+#ifdef __NR_rseq
+  return Result(syscall(__NR_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG));
+#else
+  (void)area, (void)len;
+  return -ENOSYS;
+#endif
 }
 
 long SliceExtPrctl(unsigned long op, unsigned long arg3, unsigned long arg4, unsigned long arg5) {
-  return Result(prctl(kPrRseqSliceExtension, op, arg3, arg4, arg5));
+  return Result(prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, arg4, arg5));
 }
 
 long SliceYield() {
-  long nr = SysSliceYieldNumber();
-  if (nr < 0) return -ENOSYS;
-  return Result(syscall(nr));
+#ifdef __NR_rseq_slice_yield
+  return Result(syscall(__NR_rseq_slice_yield));
+#else
+  return -ENOSYS;
+#endif
 }
 
 long SchedGetcpu() { return Result(sched_getcpu()); }

@@ -7,15 +7,9 @@
 
 namespace rseq_slice {
 
-// Syscall numbers, or -1 where this build knows none (the call then answers -ENOSYS).
-long SysRseqNumber();
-long SysSliceYieldNumber();
-
 // rseq(area, len, flags, sig).
 long RseqRegister(void* area, uint32_t len, int flags);
 long RseqUnregister(void* area, uint32_t len);
-// The signature this architecture registers with, or 0 when unknown.
-uint32_t RseqSignature();
 
 // prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, arg4, arg5).
 long SliceExtPrctl(unsigned long op, unsigned long arg3, unsigned long arg4, unsigned long arg5);

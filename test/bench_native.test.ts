@@ -18,13 +18,17 @@ describe('bench: native spin-lock loop', function () {
     const stop = new Int32Array(new SharedArrayBuffer(4));
     const [a, r, w] = arrays(1);
     const call = (...args: unknown[]) => () => (addon.spinLockLoop as (...x: unknown[]) => unknown)(...args);
-    expect(call(new Float64Array(1), stop, false, 0, 0, 1, 0n, a, r, w)).to.throw(TypeError, /argument 0 must be an Int32Array/);
-    expect(call(word, stop, 'yes', 0, 0, 1, 0n, a, r, w)).to.throw(TypeError, /request must be a boolean/);
-    expect(call(word, stop, false, 0, 0, 1, 0, a, r, w)).to.throw(TypeError, /baseNs a bigint/);
-    expect(call(word, stop, false, 10, 5, 1, 0n, a, r, w)).to.throw(RangeError, /minNs <= maxNs/);
-    expect(call(word, stop, false, -1, 5, 1, 0n, a, r, w)).to.throw(RangeError, /minNs/);
-    expect(call(word, stop, false, 0, 0, 1, 0n, a, r, new Int32Array(1))).to.throw(TypeError, /argument 9 must be a Float64Array/);
-    expect(call(new Int32Array(0), stop, false, 0, 0, 1, 0n, a, r, w)).to.throw(RangeError, /at least one element/);
+    expect(call(new Float64Array(1), stop, false, 0, 0, 1, 0n, a, r, w)).to.throw(TypeError, 'spinLockLoop: word must be an Int32Array of at least 1 element; got a typed array');
+    expect(call(word, stop, 'yes', 0, 0, 1, 0n, a, r, w)).to.throw(TypeError, 'spinLockLoop: request must be a boolean; got "yes"');
+    expect(call(word, stop, false, 0, 0, 1, 0, a, r, w)).to.throw(TypeError, 'spinLockLoop: baseNs must be a bigint from 0n to 18446744073709551615n; got 0');
+    expect(call(word, stop, false, 0, 0, 1, -1n, a, r, w)).to.throw(RangeError, 'spinLockLoop: baseNs must be a bigint from 0n to 18446744073709551615n; got -1n');
+    expect(call(word, stop, false, 10, 5, 1, 0n, a, r, w)).to.throw(RangeError, 'spinLockLoop: need minNs <= maxNs; got minNs 10, maxNs 5');
+    expect(call(word, stop, false, -1, 5, 1, 0n, a, r, w)).to.throw(RangeError, 'spinLockLoop: minNs must be an integer from 0 to 10000000000; got -1');
+    expect(call(word, stop, false, 0, NaN, 1, 0n, a, r, w)).to.throw(TypeError, 'spinLockLoop: maxNs must be an integer from 0 to 10000000000; got NaN');
+    expect(call(word, stop, false, 0, 0, -1, 0n, a, r, w)).to.throw(RangeError, 'spinLockLoop: seed must be an integer from 0 to 9007199254740991; got -1');
+    expect(call(word, stop, false, 0, 0, 1, 0n, a, r, new Int32Array(1))).to.throw(TypeError, 'spinLockLoop: waits must be a Float64Array; got a typed array');
+    expect(call(new Int32Array(0), stop, false, 0, 0, 1, 0n, a, r, w)).to.throw(RangeError, 'spinLockLoop: word must be an Int32Array of at least 1 element; got a typed array');
+    expect(call(word)).to.throw(TypeError, 'spinLockLoop: stop must be an Int32Array of at least 1 element; got undefined');
   });
 
   it('stopped before it starts: no section', () => {

@@ -55,7 +55,7 @@ describe('detect() leaves the thread as it found it', () => {
     expect(r.afterNested).to.equal(0);
     expect(r.thrown).to.equal('Error: thrown inside the probe');
     expect(r.afterThrow).to.equal(0);
-    expect(r.badArgument).to.equal('TypeError: withThreadArea: argument 0 must be a function');
+    expect(r.badArgument).to.equal('TypeError: withThreadArea: fn must be a function; got 5');
     expect(r.afterView).to.equal(1);
     expect(r.viewCpuId, 'the kept view is over a live registration').to.be.at.least(0);
   });

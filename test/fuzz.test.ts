@@ -4,7 +4,15 @@
  */
 import { expect } from 'chai';
 import { SimulatedKernel, SimulatedSignal } from '../lib';
-import { OFFSET_GRANTED, OFFSET_REQUEST, OFFSET_SLICE_CTRL } from '../lib/abi';
+import {
+  OFFSET_GRANTED,
+  OFFSET_REQUEST,
+  OFFSET_SLICE_CTRL,
+  ORIG_RSEQ_SIZE,
+  PR_RSEQ_SLICE_EXT_ENABLE,
+  PR_RSEQ_SLICE_EXTENSION,
+  PR_RSEQ_SLICE_EXTENSION_SET,
+} from '../lib/abi';
 import { RseqError } from '../lib/errors';
 import { SeededRandom } from '../lib/random';
 
@@ -30,9 +38,9 @@ const OPS: Array<[string, Op]> = [
   ['late syscall', (t, _k, r) => void t.syscall('write', { entryNs: Math.floor(r.next() * 8000) })],
   ['late yield', (t, _k, r) => void t.sliceYield({ entryNs: Math.floor(r.next() * 8000) })],
   ['advance', (_t, k, r) => k.advance(Math.floor(r.next() * 8000))],
-  ['enable', (t) => void t.prctl(79, 2, 1)],
-  ['disable', (t) => void t.prctl(79, 2, 0)],
-  ['register', (t, _k, r) => void t.registerRseq({ length: r.next() < 0.3 ? 32 : 64, defaultOn: r.next() < 0.5 })],
+  ['enable', (t) => void t.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE)],
+  ['disable', (t) => void t.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, 0)],
+  ['register', (t, _k, r) => void t.registerRseq({ length: r.next() < 0.3 ? ORIG_RSEQ_SIZE : 64, defaultOn: r.next() < 0.5 })],
   ['unregister', (t) => void t.unregisterRseq()],
 ];
 

@@ -102,7 +102,7 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
       native = { threw: true, isRseqError: e instanceof rs.RseqError, name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, message: e.message };
     }
     // The kernel's own answer to a registration from this thread, past the package's logic.
-    const rawRegister = addon ? addon.raw.register(32, 0) : null;
+    const rawRegister = addon ? addon.diagnostics.rawRegister(32, 0) : null;
     const w = new Worker(\`
       const rs = require(\${JSON.stringify(process.cwd() + '/dist')});
       const r = rs.detect().rseq;
@@ -208,7 +208,7 @@ describe("robustness: the addon's own areas across workers that come and go, and
        const h = rs.open();
        for (let i = 0; i < 10000; i++) h.run(() => i);
        const d = rs.detect().rseq;
-       process.send({ owner: d.owner, registered: d.registered, areas: addon.raw.ownAreas(), backend: h.backend, sections: h.stats.sections, cpu: h.cpu() }, () => process.exit(0));`,
+       process.send({ owner: d.owner, registered: d.registered, areas: addon.diagnostics.ownAreas(), backend: h.backend, sections: h.stats.sections, cpu: h.cpu() }, () => process.exit(0));`,
     );
 
     const code = `
@@ -221,7 +221,7 @@ describe("robustness: the addon's own areas across workers that come and go, and
 
       const main = rs.open();
       for (let i = 0; i < 1000; i++) main.run(() => i);
-      const mainInfo = { owner: rs.detect().rseq.owner, backend: main.backend, areasAfterOpen: addon.raw.ownAreas() };
+      const mainInfo = { owner: rs.detect().rseq.owner, backend: main.backend, areasAfterOpen: addon.diagnostics.ownAreas() };
 
       // How each of the 8 workers of a round ends: terminate() while it runs sections in a loop,
       // the end of its event loop, process.exit() inside a section, an uncaught throw inside one.
@@ -256,12 +256,12 @@ describe("robustness: the addon's own areas across workers that come and go, and
               sections.push(m.sections);
               if (++ready < workers.length) return;
               // Every worker has its area now (the terminate ones are inside their section loop).
-              alive = addon.raw.ownAreas();
+              alive = addon.diagnostics.ownAreas();
               workers.forEach((v, j) => (ENDINGS[j] === 'terminate' ? v.terminate() : v.postMessage('finish')));
             });
             w.once('exit', (code) => {
               (exits[ending] = exits[ending] || []).push(code);
-              if (++exited === workers.length) resolve({ alive, afterExit: addon.raw.ownAreas(), exits, owners, sections });
+              if (++exited === workers.length) resolve({ alive, afterExit: addon.diagnostics.ownAreas(), exits, owners, sections });
             });
           });
         });
@@ -272,7 +272,7 @@ describe("robustness: the addon's own areas across workers that come and go, and
         for (let r = 0; r < 5; r++) rounds.push(await round());
         // Still healthy: the main thread's area is registered and its handle runs sections.
         for (let i = 0; i < 10000; i++) main.run(() => i);
-        const after = { areas: addon.raw.ownAreas(), sections: main.stats.sections, clean: main.stats.clean, cpu: main.cpu(), owner: rs.detect().rseq.owner, backend: main.backend };
+        const after = { areas: addon.diagnostics.ownAreas(), sections: main.stats.sections, clean: main.stats.clean, cpu: main.cpu(), owner: rs.detect().rseq.owner, backend: main.backend };
         const child = fork(${JSON.stringify(forkChild)}, [], { cwd: process.cwd() });
         const forked = await new Promise((resolve, reject) => { child.once('message', resolve); child.once('error', reject); });
         const forkExit = await new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -9,8 +9,8 @@ import {
   OFFSET_GRANTED,
   OFFSET_REQUEST,
   OFFSET_SLICE_CTRL,
-  RSEQ_FLAG_SLICE_EXT_AVAILABLE,
-  RSEQ_FLAG_SLICE_EXT_ENABLED,
+  RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
+  RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from '../lib/abi';
 import { runSliceTest } from '../scripts/slice-test-scenario';
 
@@ -81,12 +81,12 @@ describe('simulated kernel: prctl', () => {
     const t = new SimulatedKernel().createThread();
     t.registerRseq();
     expect(t.prctl(PR, SET, 0)).to.equal(0);
-    expect(flags(t)).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE);
+    expect(flags(t)).to.equal(RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE);
     expect(t.prctl(PR, SET, 1)).to.equal(0);
-    expect(flags(t)).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE | RSEQ_FLAG_SLICE_EXT_ENABLED);
+    expect(flags(t)).to.equal(RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | RSEQ_CS_FLAG_SLICE_EXT_ENABLED);
     expect(t.prctl(PR, SET, 1)).to.equal(0);
     expect(t.prctl(PR, SET, 0)).to.equal(0);
-    expect(flags(t)).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE);
+    expect(flags(t)).to.equal(RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE);
   });
 
   it('R7 SET after user space cleared the AVAILABLE bit → SIGSEGV', () => {
@@ -104,13 +104,13 @@ describe('simulated kernel: registration', () => {
     const opt = k.createThread();
     opt.registerRseq();
     expect(opt.registrationMode).to.equal('optimized');
-    expect(flags(opt)).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE);
+    expect(flags(opt)).to.equal(RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE);
     const legacy = k.createThread();
     legacy.registerRseq({ length: 32 });
     expect(legacy.registrationMode).to.equal('legacy');
     expect(flags(legacy)).to.equal(0);
     opt.unregisterRseq();
-    expect(flags(opt)).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE); // left as it was
+    expect(flags(opt)).to.equal(RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE); // left as it was
     opt.registerRseq({ length: 32 });
     expect(flags(opt)).to.equal(0); // rewritten at every registration
   });
@@ -128,7 +128,7 @@ describe('simulated kernel: registration', () => {
     const t = new SimulatedKernel().createThread();
     t.registerRseq({ defaultOn: true });
     expect(t.prctl(PR, GET, 0)).to.equal(1);
-    expect(flags(t)).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE | RSEQ_FLAG_SLICE_EXT_ENABLED);
+    expect(flags(t)).to.equal(RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | RSEQ_CS_FLAG_SLICE_EXT_ENABLED);
     const legacy = new SimulatedKernel().createThread();
     legacy.registerRseq({ length: 32, defaultOn: true });
     expect(legacy.prctl(PR, GET, 0)).to.equal(0);
@@ -153,7 +153,7 @@ describe('simulated kernel: registration', () => {
     expect(t.prctl(PR, GET, 0)).to.equal(0);
     expect(t.grantExpiry).to.equal(null);
     expect(new DataView(t.area.buffer).getInt32(4, true)).to.equal(-1);
-    expect(flags(t)).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE | RSEQ_FLAG_SLICE_EXT_ENABLED);
+    expect(flags(t)).to.equal(RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | RSEQ_CS_FLAG_SLICE_EXT_ENABLED);
     expectErrno(() => t.prctl(PR, SET, 1), 'ENXIO');
     expectErrno(() => t.unregisterRseq(), 'EINVAL');
   });
@@ -367,7 +367,7 @@ describe('simulated kernel: strict (rseq_debug) checks', () => {
 
   it('R29 tampering with flags → SIGSEGV', () => {
     const t = enabledThread();
-    new DataView(t.area.buffer).setUint32(OFFSET_FLAGS, RSEQ_FLAG_SLICE_EXT_AVAILABLE, true);
+    new DataView(t.area.buffer).setUint32(OFFSET_FLAGS, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE, true);
     expect(() => t.interrupt()).to.throw(SimulatedSignal, /flags/);
   });
 

@@ -6,6 +6,7 @@
  *   probe grants SECONDS       the grant scenario (the caller pins this process to one CPU)
  */
 import { Worker } from 'node:worker_threads';
+import { PR_RSEQ_SLICE_EXTENSION_GET } from '../abi';
 import { addonState } from '../addon';
 import { open } from '../open';
 import { readRseqStats, countersDelta, type SliceCounters } from '../rseq_stats';
@@ -44,7 +45,7 @@ parentPort.postMessage('done');`;
 const NEW_THREAD_GET = `
 const { parentPort, workerData } = require('node:worker_threads');
 const addon = require(workerData.nodeGypBuild)(workerData.root);
-parentPort.postMessage(addon.prctl(1, 0, 0, 0));`;
+parentPort.postMessage(addon.prctl(${PR_RSEQ_SLICE_EXTENSION_GET}, 0, 0, 0));`;
 
 function once(w: Worker): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -79,7 +80,7 @@ async function grants(seconds: number): Promise<GrantProbe> {
   const newThreadGet = (await once(fresh)) as number;
   await fresh.terminate();
   const h = open({ backend: 'native' });
-  const forkProbe = addon.raw.forkProbe();
+  const forkProbe = addon.diagnostics.forkProbe();
   const stop = new SharedArrayBuffer(4);
   const noise = new Worker(NOISE, { eval: true, workerData: { stop } });
   await once(noise);

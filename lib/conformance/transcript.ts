@@ -5,7 +5,14 @@
  * where they differ the kernel is right (or does not implement the extension as merged).
  * The native target needs a thread with no rseq area yet (GLIBC_TUNABLES=glibc.pthread.rseq=0).
  */
-import { PR_RSEQ_SLICE_EXTENSION, RSEQ_FLAG_SLICE_EXT_DEFAULT_ON } from '../abi';
+import {
+  OFFSET_FLAGS,
+  ORIG_RSEQ_SIZE,
+  PR_RSEQ_SLICE_EXTENSION,
+  PR_RSEQ_SLICE_EXTENSION_GET as GET,
+  PR_RSEQ_SLICE_EXTENSION_SET as SET,
+  RSEQ_FLAG_SLICE_EXT_DEFAULT_ON,
+} from '../abi';
 import { addonState } from '../addon';
 import { errnoName, RseqError } from '../errors';
 import { SimulatedKernel, type SimulatedKernelOptions } from '../simulator';
@@ -38,11 +45,11 @@ export function nativeTarget(): TranscriptTarget {
   const { addon, error } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${error}`);
   return {
-    register: (length, defaultOn) => native(addon.raw.register(length, defaultOn ? RSEQ_FLAG_SLICE_EXT_DEFAULT_ON : 0)),
-    unregister: () => native(addon.raw.unregister()),
+    register: (length, defaultOn) => native(addon.diagnostics.rawRegister(length, defaultOn ? RSEQ_FLAG_SLICE_EXT_DEFAULT_ON : 0)),
+    unregister: () => native(addon.diagnostics.rawUnregister()),
     prctl: (op, a3, a4, a5) => native(addon.prctl(op, a3, a4, a5)),
     sliceYield: () => native(addon.sliceYield()),
-    flags: () => addon.raw.read().flags,
+    flags: () => addon.diagnostics.rawFlags(),
   };
 }
 
@@ -63,12 +70,10 @@ export function simulatorTarget(options: Pick<SimulatedKernelOptions, 'bootEnabl
     unregister: () => simulated(() => thread.unregisterRseq()),
     prctl: (op, a3, a4, a5) => simulated(() => thread.prctl(PR_RSEQ_SLICE_EXTENSION, op, a3, a4, a5)),
     sliceYield: () => simulated(() => thread.sliceYield()),
-    flags: () => new DataView(thread.area.buffer).getUint32(16, true),
+    flags: () => new DataView(thread.area.buffer).getUint32(OFFSET_FLAGS, true),
   };
 }
 
-const GET = 1;
-const SET = 2;
 // Every prctl step is also R2 (a kernel built without the feature answers ENOTSUPP to each).
 const REGISTER = ['R8', 'R9', 'R11'];
 
@@ -101,9 +106,9 @@ export function abiTranscript(t: TranscriptTarget): TranscriptStep[] {
   section = 'no registration';
   prctlCases();
   section = 'legacy registration (32 bytes)';
-  step('register 32', REGISTER, () => t.register(32, false));
+  step('register 32', REGISTER, () => t.register(ORIG_RSEQ_SIZE, false));
   prctlCases();
-  step('register 32 again', ['R11'], () => t.register(32, false));
+  step('register 32 again', ['R11'], () => t.register(ORIG_RSEQ_SIZE, false));
   step('register 64 over it', ['R11'], () => t.register(64, false));
   step('unregister', ['R12'], () => t.unregister());
   step('unregister again', ['R12'], () => t.unregister());
@@ -121,7 +126,7 @@ export function abiTranscript(t: TranscriptTarget): TranscriptStep[] {
   step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
   step('unregister', ['R12'], () => t.unregister());
   section = 'legacy registration with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON';
-  step('register 32 default-on', ['R8', 'R10'], () => t.register(32, true));
+  step('register 32 default-on', ['R8', 'R10'], () => t.register(ORIG_RSEQ_SIZE, true));
   step('GET', ['R2', 'R3', 'R10'], () => t.prctl(GET, 0, 0, 0));
   step('unregister', ['R12'], () => t.unregister());
   section = 'lengths';

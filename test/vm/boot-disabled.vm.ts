@@ -1,5 +1,6 @@
 /** Guest suite, booted with rseq_slice_ext=0 (and glibc's registration off). */
 import { expect } from 'chai';
+import { OFFSET_FLAGS } from '../../lib/abi';
 import { addonState } from '../../lib/addon';
 import { detect, open, RseqError } from '../../lib';
 import { bootDescription, expectCheckConforms } from './guest';
@@ -15,7 +16,7 @@ describe(`guest, booted with rseq_slice_ext=0: ${bootDescription()}`, () => {
     // writes no AVAILABLE flag and rseq_slice_extension_prctl SET answers -ENOTSUPP first.
     const d = detect();
     expect(d.rseq.mode).to.equal('optimized');
-    expect(addonState().addon!.readArea()!.flags).to.equal(0);
+    expect(addonState().addon!.readField(OFFSET_FLAGS)).to.equal(0);
     expect(d.sliceExtension.flags.available).to.equal(false);
     expect(d.sliceExtension.available).to.equal(false);
     expect(d.sliceExtension.errno).to.equal('ENOTSUPP');

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { detect, open } from '../../lib';
 import { addonState } from '../../lib/addon';
-import { RSEQ_FLAG_SLICE_EXT_AVAILABLE } from '../../lib/abi';
+import { OFFSET_FLAGS, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE } from '../../lib/abi';
 import { countUnderLock, DIST } from '../helpers';
 import { bootDescription, readStats, statsDelta, withLongExtension } from './guest';
 import { runScenario, runScenarioUntilYielded, type SectionPath } from './scenario';
@@ -42,11 +42,11 @@ describe(`guest, glibc 2.41's own registration: ${bootDescription()}`, function 
     expect(d.rseq.length).to.be.at.least(33);
     expect(d.rseq.libcRseqSize).to.be.at.least(33);
     // The kernel sets AVAILABLE in an optimized registration's flags when it can grant (rseq.c).
-    expect(addon().readArea()!.flags & RSEQ_FLAG_SLICE_EXT_AVAILABLE).to.not.equal(0);
+    expect(addon().readField(OFFSET_FLAGS)! & RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE).to.not.equal(0);
     expect(d.sliceExtension.available).to.equal(true);
     expect(d.backend).to.equal('native');
     expect(d.fastPath).to.equal('javascript');
-    expect(addon().raw.ownAreas(), 'rseq-slice registered nothing of its own').to.equal(0);
+    expect(addon().diagnostics.ownAreas(), 'rseq-slice registered nothing of its own').to.equal(0);
   });
 
   it('cpu() reads the pinned CPU from glibc’s area, in the main thread and a worker', async () => {
@@ -60,7 +60,7 @@ describe(`guest, glibc 2.41's own registration: ${bootDescription()}`, function 
 
   it('a fork child keeps the enabled state', () => {
     open({ backend: 'native' });
-    expect(addon().raw.forkProbe()).to.equal(3); // GET = 1 and ENABLED bit set in the child
+    expect(addon().diagnostics.forkProbe()).to.equal(3); // GET = 1 and ENABLED bit set in the child
   });
 
   const cases: Array<[SectionPath, number, number]> = [

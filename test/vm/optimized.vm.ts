@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { addonState } from '../../lib/addon';
 import { detect, open } from '../../lib';
-import { PR_RSEQ_SLICE_EXT_ENABLE, RSEQ_FLAG_SLICE_EXT_AVAILABLE, RSEQ_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
+import { OFFSET_FLAGS, PR_RSEQ_SLICE_EXTENSION_GET, PR_RSEQ_SLICE_EXT_ENABLE, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE, RSEQ_CS_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
 import { inWorker } from '../helpers';
 import { expectDetectLeftNoTrace, runDetectEffects, type DetectEffects } from '../fixtures/detect_effects';
 import { bootDescription, withLongExtension } from './guest';
@@ -34,7 +34,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     expect(d.rseq.length).to.be.at.least(33);
     const info = addon().areaInfo(false);
     expect(info.alignment % 64).to.equal(0);
-    expect(addon().readArea()!.flags & RSEQ_FLAG_SLICE_EXT_AVAILABLE).to.not.equal(0);
+    expect(addon().readField(OFFSET_FLAGS)! & RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE).to.not.equal(0);
     expect(d.sliceExtension.available).to.equal(true);
     expect(d.backend).to.equal('native');
     expect(d.fastPath).to.equal('javascript');
@@ -52,8 +52,8 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     expectDetectLeftNoTrace(r);
     expect(r.openBackend).to.equal('native');
     // rseq_register with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON: AVAILABLE and ENABLED, state enabled.
-    expect(r.opened).to.deep.equal({ ownAreas: 1, kernelRegistered: true, get: PR_RSEQ_SLICE_EXT_ENABLE, flags: RSEQ_FLAG_SLICE_EXT_AVAILABLE | RSEQ_FLAG_SLICE_EXT_ENABLED });
-    expect(r.disabled).to.deep.equal({ ownAreas: 1, kernelRegistered: true, get: 0, flags: RSEQ_FLAG_SLICE_EXT_AVAILABLE });
+    expect(r.opened).to.deep.equal({ ownAreas: 1, kernelRegistered: true, get: PR_RSEQ_SLICE_EXT_ENABLE, flags: RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | RSEQ_CS_FLAG_SLICE_EXT_ENABLED });
+    expect(r.disabled).to.deep.equal({ ownAreas: 1, kernelRegistered: true, get: 0, flags: RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE });
     expect(r.detectAvailable, 'the SET probe succeeded').to.equal(true);
   });
 
@@ -63,7 +63,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     const h = open({ backend: 'native', enable: false });
     h.disable();
     expect(h.enabled).to.equal(false);
-    expect(addon().readArea()!.flags & RSEQ_FLAG_SLICE_EXT_ENABLED).to.equal(0);
+    expect(addon().readField(OFFSET_FLAGS)! & RSEQ_CS_FLAG_SLICE_EXT_ENABLED).to.equal(0);
     h.enable();
     expect(h.enabled).to.equal(true);
     expect(h.flagsEnabled()).to.equal(true);
@@ -76,22 +76,22 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
   it('a fork child keeps the enabled state', () => {
     // include/linux/rseq.h rseq_fork: without CLONE_VM the child copies the parent's rseq state.
     open({ backend: 'native' });
-    expect(addon().raw.forkProbe()).to.equal(3); // GET = 1 and ENABLED bit set in the child
+    expect(addon().diagnostics.forkProbe()).to.equal(3); // GET = 1 and ENABLED bit set in the child
   });
 
   it('a new worker starts disabled until it opens, and open() registers it with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON', async () => {
     const r = await inWorker<{ before: number; defaultOn: boolean; flags: number; enabled: boolean }>(
       `const addon = require('node-gyp-build')(require('node:path').join(DIST, '..'));
-       const before = addon.prctl(1, 0, 0, 0);
+       const before = addon.prctl(${PR_RSEQ_SLICE_EXTENSION_GET}, 0, 0, 0);
        const h = require(DIST).open();
        const info = addon.areaInfo(false);
-       parentPort.postMessage({ before, defaultOn: info.defaultOn, flags: addon.readArea().flags, enabled: h.enabled });`,
+       parentPort.postMessage({ before, defaultOn: info.defaultOn, flags: addon.readField(${OFFSET_FLAGS}), enabled: h.enabled });`,
     );
     // include/linux/rseq.h rseq_fork: a CLONE_VM thread starts with its rseq state zeroed (GET 0);
     // kernel/rseq.c rseq_register: RSEQ_FLAG_SLICE_EXT_DEFAULT_ON sets ENABLED and enabled state.
     expect(r.before).to.equal(0);
     expect(r.defaultOn).to.equal(true);
-    expect(r.flags).to.equal(RSEQ_FLAG_SLICE_EXT_AVAILABLE | RSEQ_FLAG_SLICE_EXT_ENABLED);
+    expect(r.flags).to.equal(RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | RSEQ_CS_FLAG_SLICE_EXT_ENABLED);
     expect(r.enabled).to.equal(true);
   });
 
