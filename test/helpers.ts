@@ -24,12 +24,42 @@ export function skipUnlessCi(ctx: Context, reason: string): never {
   return skipBecause(ctx, reason);
 }
 
+/** Where the programs that tests run in a child process or a worker live (TypeScript, run by tsx). */
+export const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** Node options that let a child process or a worker run a TypeScript file (tsx's CommonJS hook). */
+export const TSX_EXEC_ARGV = ['--require', require.resolve('tsx/cjs')];
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A command that runs node, e.g. a launcher or taskset. */
+  prefix?: string[];
+}
+
+export interface NodeResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  signal: NodeJS.Signals | null;
+}
+
 /** Runs a JavaScript snippet in a child node process; `dist` is the compiled package. */
-export function runNode(
-  code: string,
-  options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {},
-): { status: number | null; stdout: string; stderr: string; signal: NodeJS.Signals | null } {
-  const argv = [...(options.prefix ?? []), process.execPath, '-e', code];
+export function runNode(code: string, options: RunOptions = {}): NodeResult {
+  return runNodeArgs(['-e', code], options);
+}
+
+/** Runs test/fixtures/`name` (TypeScript) in a child node process, with `args` on its command line. */
+export function runFixture(name: string, args: string[], options: RunOptions = {}): NodeResult {
+  return runNodeArgs([...TSX_EXEC_ARGV, path.join(FIXTURES, name), ...args], options);
+}
+
+/** Runs test/fixtures/`name` (TypeScript) in a worker thread of this process. */
+export function fixtureWorker(name: string, workerData: unknown): Worker {
+  return new Worker(path.join(FIXTURES, name), { execArgv: TSX_EXEC_ARGV, workerData });
+}
+
+function runNodeArgs(nodeArgs: string[], options: RunOptions): NodeResult {
+  const argv = [...(options.prefix ?? []), process.execPath, ...nodeArgs];
   const spawnOptions: SpawnSyncOptions = {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
@@ -41,7 +71,7 @@ export function runNode(
 }
 
 /** Runs a snippet in a child node process and parses the JSON it prints last. */
-export function runNodeJson<T>(code: string, options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): T {
+export function runNodeJson<T>(code: string, options: RunOptions = {}): T {
   const r = runNode(code, options);
   if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
