@@ -72,7 +72,15 @@ function runNodeArgs(nodeArgs: string[], options: RunOptions): NodeResult {
 
 /** Runs a snippet in a child node process and parses the JSON it prints last. */
 export function runNodeJson<T>(code: string, options: RunOptions = {}): T {
-  const r = runNode(code, options);
+  return lastJson<T>(runNode(code, options));
+}
+
+/** Runs test/fixtures/`name` like runFixture() and parses the JSON it prints last. */
+export function fixtureJson<T>(name: string, args: string[], options: RunOptions = {}): T {
+  return lastJson<T>(runFixture(name, args, options));
+}
+
+function lastJson<T>(r: NodeResult): T {
   if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] as string) as T;
