@@ -86,12 +86,10 @@ function lastJson<T>(r: NodeResult): T {
   return JSON.parse(lines[lines.length - 1] as string) as T;
 }
 
-/** Runs a snippet in a worker thread (CommonJS, `require` available) and resolves with its message. */
-export function inWorker<T>(code: string): Promise<T> {
+/** Runs test/fixtures/`name` in a worker thread and resolves with its first message. */
+export function inWorker<T>(name: string, workerData: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(`const { parentPort } = require('node:worker_threads'); const DIST = ${JSON.stringify(DIST)};\n${code}`, {
-      eval: true,
-    });
+    const w = fixtureWorker(name, workerData);
     w.once('message', (m: T) => {
       resolve(m);
       void w.terminate();
@@ -101,22 +99,6 @@ export function inWorker<T>(code: string): Promise<T> {
       if (code !== 0) reject(new Error(`worker exited with ${code}`));
     });
   });
-}
-
-/**
- * Worker source: `rounds` times, lock `mutex` and increment the counter at byte 8 of `buffer`
- * (both JavaScript expressions) with a non-atomic read-modify-write and a window, which only the
- * mutex keeps exact.
- */
-export function countUnderLock(mutex: string, buffer: string, rounds: number): string {
-  return `const counter = new Int32Array(${buffer}, 8, 2);
-      for (let i = 0; i < ${rounds}; i++) {
-        ${mutex}.lock();
-        const v = counter[0];
-        for (let j = 0; j < 20; j++) counter[1]++;
-        counter[0] = v + 1;
-        ${mutex}.unlock();
-      }`;
 }
 
 /** Expands a kernel CPU list ("0-3,6,8-9") to its numbers. */
