@@ -34,6 +34,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** A command that runs node, e.g. a launcher or taskset. */
   prefix?: string[];
+  /** Kill the child after this many ms (default 60000; 0: never). */
+  timeoutMs?: number;
 }
 
 export interface NodeResult {
@@ -64,7 +66,7 @@ function runNodeArgs(nodeArgs: string[], options: RunOptions): NodeResult {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: options.timeoutMs ?? 60_000,
   };
   const r = spawnSync(argv[0] as string, argv.slice(1), spawnOptions);
   return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr), signal: r.signal };
