@@ -10,11 +10,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { addonState } from '../lib/addon';
-import { open } from '../lib';
+import { open, type Detection } from '../lib';
 import type { ChurnChild } from './fixtures/churn_child';
 import type { HandleProbeResult } from './fixtures/handle_probe_worker';
 import type { SeccompChild } from './fixtures/seccomp_child';
-import { DIST, fixtureWorker, runFixture, runNodeJson, skipBecause, type NodeResult } from './helpers';
+import { DIST, fixtureJson, fixtureWorker, runFixture, skipBecause, type NodeResult } from './helpers';
 
 const GLIBC_RSEQ_OFF = 'glibc.pthread.rseq=0';
 
@@ -86,10 +86,7 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
 
         // Control: the same environment without the filter registers an area, so whatever fails
         // below fails because of the filter.
-        const control = runNodeJson<{ registered: boolean; owner: string | null }>(
-          `console.log(JSON.stringify(require('./dist').detect().rseq))`,
-          { env },
-        );
+        const control = fixtureJson<Detection>('detect_child.ts', [DIST], { env }).rseq;
         if (!control.registered) skipBecause(this, 'this kernel registers no rseq area even without a seccomp filter');
         if (glibc === 'on' && control.owner !== 'libc') {
           skipBecause(this, `libc registers no rseq area here (owner ${control.owner}), so there is no libc registration to block`);
