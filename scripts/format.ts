@@ -20,8 +20,8 @@ interface ClangFormat {
   format(content: string, filename: string, style: string): string;
 }
 
-/** The C and C++ files under CXX_DIRS, relative to the root, sorted. */
-export function cxxFiles(root = ROOT): string[] {
+/** The C and C++ files under CXX_DIRS of `root`, relative to it, sorted. */
+export function cxxFiles(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
@@ -34,12 +34,12 @@ export function cxxFiles(root = ROOT): string[] {
   return found.sort();
 }
 
-/** Runs Prettier over the tree; returns the files it found (check) or changed (write) out of format. */
-function prettier(write: boolean): string[] {
+/** Runs Prettier over `root`; returns the files it found (check) or changed (write) out of format. */
+function prettier(root: string, write: boolean): string[] {
   const pkg = require.resolve('prettier/package.json');
   const bin = path.join(path.dirname(pkg), (require(pkg) as { bin: string }).bin);
   const r = spawnSync(process.execPath, [bin, ...(write ? ['--write'] : []), '--list-different', '.'], {
-    cwd: ROOT,
+    cwd: root,
     encoding: 'utf8',
   });
   // --list-different: exit 1 and one name a line when files differ; exit 2 on errors (syntax, config).
@@ -49,14 +49,14 @@ function prettier(write: boolean): string[] {
   return r.stdout.split('\n').filter((line) => line !== '');
 }
 
-/** Runs clang-format over cxxFiles(); returns the files out of format (rewritten when `write`). */
-async function clangFormat(write: boolean): Promise<string[]> {
+/** Runs clang-format over cxxFiles(root); returns the files out of format (rewritten when `write`). */
+async function clangFormat(root: string, write: boolean): Promise<string[]> {
   // An ES module: import() loads it from this CommonJS script.
   const { format } = (await import('@wasm-fmt/clang-format')) as ClangFormat;
-  const style = fs.readFileSync(path.join(ROOT, '.clang-format'), 'utf8');
+  const style = fs.readFileSync(path.join(root, '.clang-format'), 'utf8');
   const changed: string[] = [];
-  for (const file of cxxFiles()) {
-    const full = path.join(ROOT, file);
+  for (const file of cxxFiles(root)) {
+    const full = path.join(root, file);
     const text = fs.readFileSync(full, 'utf8');
     const formatted = format(text, file, style);
     if (formatted === text) continue;
@@ -66,6 +66,14 @@ async function clangFormat(write: boolean): Promise<string[]> {
   return changed;
 }
 
+/**
+ * The files under `root` (relative, Prettier's first, then clang-format's) out of format with the
+ * configs in `root`; with `write`, each is rewritten.
+ */
+export async function outOfFormat(root: string, write: boolean): Promise<string[]> {
+  return [...prettier(root, write), ...(await clangFormat(root, write))];
+}
+
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => a !== '--check');
   if (unknown.length > 0) {
@@ -73,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const write = !argv.includes('--check');
-  const files = [...prettier(write), ...(await clangFormat(write))];
+  const files = await outOfFormat(ROOT, write);
   if (write) {
     for (const f of files) console.log(`formatted ${f}`);
     return 0;
