@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import { addonState } from '../lib/addon';
-import { allowedCpus, possibleCpuBound, runNodeJson, skipBecause } from './helpers';
+import type { PlacementChild } from './fixtures/cpu_placement_child';
+import { allowedCpus, DIST, fixtureJson, possibleCpuBound, skipBecause } from './helpers';
 
 // At most this many CPUs are visited (each costs a child process).
 const MAX_CPUS = 8;
@@ -22,27 +23,6 @@ function nodeOf(cpu: number): number {
   }
 }
 
-type Placement = { backend: string; owner: string | null; cpu: number; node: number; cid: number };
-
-// Each thread opens with backend 'auto' (native where the kernel grants, else the simulator)
-// and with backend 'simulator', and reports what the handles read.
-const CHILD = `
-  const { Worker } = require('node:worker_threads');
-  const probe = (DIST) => {
-    const rs = require(DIST);
-    const out = [];
-    for (const backend of ['auto', 'simulator']) {
-      const h = rs.open({ backend });
-      out.push({ backend: h.backend, owner: rs.detect().rseq.owner, cpu: h.cpu(), node: h.numaNode(), cid: h.concurrencyId() });
-    }
-    return out;
-  };
-  const DIST = require('node:path').join(process.cwd(), 'dist');
-  const main = probe(DIST);
-  const w = new Worker('const wt = require("node:worker_threads"); wt.parentPort.postMessage((' + probe + ')(wt.workerData));', { eval: true, workerData: DIST });
-  w.once('message', (worker) => { console.log(JSON.stringify({ main, worker })); w.terminate(); });
-  w.once('error', (e) => { console.error(e); process.exit(3); });`;
-
 describe('cpu(), numaNode(), concurrencyId() read the real area on every backend', () => {
   for (const glibc of ['on', 'off'] as const) {
     it(`pinned to each allowed CPU (at most ${MAX_CPUS}), main thread and a worker, glibc's registration ${glibc}`, function () {
@@ -53,7 +33,10 @@ describe('cpu(), numaNode(), concurrencyId() read the real area on every backend
       const bound = possibleCpuBound();
       for (const cpu of allowedCpus().slice(0, MAX_CPUS)) {
         const env = { GLIBC_TUNABLES: glibc === 'off' ? 'glibc.pthread.rseq=0' : undefined, RSEQ_SLICE_BACKEND: undefined };
-        const r = runNodeJson<{ main: Placement[]; worker: Placement[] }>(CHILD, { env, prefix: ['taskset', '-c', String(cpu)] });
+        const r = fixtureJson<PlacementChild>('cpu_placement_child.ts', [DIST], {
+          env,
+          prefix: ['taskset', '-c', String(cpu)],
+        });
         for (const [thread, placements] of [['main thread', r.main], ['worker', r.worker]] as const) {
           expect(placements.map((p) => p.backend), thread).to.include('simulator');
           for (const p of placements) {

@@ -4,33 +4,11 @@
  * must fall back, and nothing may crash.
  */
 import { expect } from 'chai';
-import { runNode, runNodeJson } from './helpers';
-
-interface Outcome {
-  detection: {
-    platform: { os: string; arch: string };
-    addon: { loaded: boolean; error?: string };
-    rseq: { registered: boolean; reason?: string };
-    sliceExtension: { available: boolean; reason?: string };
-    backend: string;
-  };
-  backend: string;
-  fallbackReason?: string;
-  sections: number;
-  nativeError: { name: string; code: string; syscall: string };
-}
-
-const PROBE = `
-  const rs = require('./dist');
-  const detection = rs.detect();
-  const h = rs.open();
-  for (let i = 0; i < 100; i++) h.run(() => i);
-  let nativeError;
-  try { rs.open({ backend: 'native' }); } catch (e) { nativeError = { name: e.name, code: e.code, syscall: e.syscall }; }
-  console.log(JSON.stringify({ detection, backend: h.backend, fallbackReason: h.fallbackReason, sections: h.stats.sections, nativeError }));`;
+import type { Outcome } from './fixtures/environment_probe';
+import { DIST, fixtureJson, runNode } from './helpers';
 
 function probe(env: NodeJS.ProcessEnv): Outcome {
-  return runNodeJson<Outcome>(PROBE, { env });
+  return fixtureJson<Outcome>('environment_probe.ts', [DIST], { env });
 }
 
 describe('environments: the addon missing', () => {

@@ -1,7 +1,7 @@
 /** The TypeScript facade: open() options, backend choice, sections, nesting, run(), stats. */
 import { expect } from 'chai';
 import { detect, open, RseqError, SimulatedKernel } from '../lib';
-import { runNodeJson } from './helpers';
+import { DIST, fixtureJson } from './helpers';
 
 describe('open(): options', () => {
   const bad: Array<[string, unknown, RegExp]> = [
@@ -159,14 +159,9 @@ describe('SliceExtension: sections', () => {
 
   it('reads cpu, NUMA node and concurrency id from the simulated area where the thread has no real one (addon missing)', () => {
     // In a child: this process has the addon, and with it a real area that cpu() would read.
-    const r = runNodeJson<[number, number, number]>(
-      `const { open, SimulatedKernel } = require('./dist');
-       const kernel = new SimulatedKernel({ cpus: 2 });
-       kernel.createThread();
-       const h = open({ backend: 'simulator', simulator: { kernel } });
-       console.log(JSON.stringify([h.cpu(), h.numaNode(), h.concurrencyId()]));`,
-      { env: { RSEQ_SLICE_DISABLE_ADDON: '1' } },
-    );
+    const r = fixtureJson<[number, number, number]>('simulated_ids_child.ts', [DIST], {
+      env: { RSEQ_SLICE_DISABLE_ADDON: '1' },
+    });
     expect(r).to.deep.equal([1, 0, 1]);
   });
 });

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { glibcRuntime } from '../scripts/other-glibc';
 import { aboveFloor, readelfMissing, requiredVersions } from './elf_versions';
-import { ROOT, runNodeJson, skipBecause, skipUnlessCi } from './helpers';
+import type { Detection } from '../lib';
+import { DIST, fixtureJson, ROOT, skipBecause, skipUnlessCi } from './helpers';
 
 const BUILT = path.join(ROOT, 'build', 'Release', 'rseq_slice.node');
 
@@ -29,11 +30,7 @@ describe('glibc floor: the addon loads on glibc 2.28 and later', () => {
   it('loads under glibc 2.31 (Debian 11) and registers its own rseq area there', function () {
     const rt = glibcRuntime('bullseye', false);
     if (!rt.ok) skipUnlessCi(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
-    const d = runNodeJson<{
-      platform: { libc: string };
-      addon: { loaded: boolean; error?: string };
-      rseq: { registered: boolean; owner: string | null; libcRseqSize: number | null; reason?: string };
-    }>("console.log(JSON.stringify(require('./dist').detect()))", { prefix: rt.node.slice(0, -1) });
+    const d = fixtureJson<Detection>('detect_child.ts', [DIST], { prefix: rt.node.slice(0, -1) });
     expect(d.platform.libc).to.equal('glibc 2.31');
     expect(d.addon, d.addon.error).to.deep.include({ loaded: true });
     // glibc 2.31 predates rseq registration (2.35) and its __rseq_* symbols.

@@ -24,36 +24,74 @@ export function skipUnlessCi(ctx: Context, reason: string): never {
   return skipBecause(ctx, reason);
 }
 
+/** Where the programs that tests run in a child process or a worker live (TypeScript, run by tsx). */
+export const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** Node options that let a child process or a worker run a TypeScript file (tsx's CommonJS hook). */
+export const TSX_EXEC_ARGV = ['--require', require.resolve('tsx/cjs')];
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A command that runs node, e.g. a launcher or taskset. */
+  prefix?: string[];
+  /** Kill the child after this many ms (default 60000; 0: never). */
+  timeoutMs?: number;
+}
+
+export interface NodeResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  signal: NodeJS.Signals | null;
+}
+
 /** Runs a JavaScript snippet in a child node process; `dist` is the compiled package. */
-export function runNode(
-  code: string,
-  options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {},
-): { status: number | null; stdout: string; stderr: string; signal: NodeJS.Signals | null } {
-  const argv = [...(options.prefix ?? []), process.execPath, '-e', code];
+export function runNode(code: string, options: RunOptions = {}): NodeResult {
+  return runNodeArgs(['-e', code], options);
+}
+
+/** Runs test/fixtures/`name` (TypeScript) in a child node process, with `args` on its command line. */
+export function runFixture(name: string, args: string[], options: RunOptions = {}): NodeResult {
+  return runNodeArgs([...TSX_EXEC_ARGV, path.join(FIXTURES, name), ...args], options);
+}
+
+/** Runs test/fixtures/`name` (TypeScript) in a worker thread of this process. */
+export function fixtureWorker(name: string, workerData: unknown): Worker {
+  return new Worker(path.join(FIXTURES, name), { execArgv: TSX_EXEC_ARGV, workerData });
+}
+
+function runNodeArgs(nodeArgs: string[], options: RunOptions): NodeResult {
+  const argv = [...(options.prefix ?? []), process.execPath, ...nodeArgs];
   const spawnOptions: SpawnSyncOptions = {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: options.timeoutMs ?? 60_000,
   };
   const r = spawnSync(argv[0] as string, argv.slice(1), spawnOptions);
   return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr), signal: r.signal };
 }
 
 /** Runs a snippet in a child node process and parses the JSON it prints last. */
-export function runNodeJson<T>(code: string, options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): T {
-  const r = runNode(code, options);
+export function runNodeJson<T>(code: string, options: RunOptions = {}): T {
+  return lastJson<T>(runNode(code, options));
+}
+
+/** Runs test/fixtures/`name` like runFixture() and parses the JSON it prints last. */
+export function fixtureJson<T>(name: string, args: string[], options: RunOptions = {}): T {
+  return lastJson<T>(runFixture(name, args, options));
+}
+
+function lastJson<T>(r: NodeResult): T {
   if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] as string) as T;
 }
 
-/** Runs a snippet in a worker thread (CommonJS, `require` available) and resolves with its message. */
-export function inWorker<T>(code: string): Promise<T> {
+/** Runs test/fixtures/`name` in a worker thread and resolves with its first message. */
+export function inWorker<T>(name: string, workerData: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(`const { parentPort } = require('node:worker_threads'); const DIST = ${JSON.stringify(DIST)};\n${code}`, {
-      eval: true,
-    });
+    const w = fixtureWorker(name, workerData);
     w.once('message', (m: T) => {
       resolve(m);
       void w.terminate();
@@ -63,22 +101,6 @@ export function inWorker<T>(code: string): Promise<T> {
       if (code !== 0) reject(new Error(`worker exited with ${code}`));
     });
   });
-}
-
-/**
- * Worker source: `rounds` times, lock `mutex` and increment the counter at byte 8 of `buffer`
- * (both JavaScript expressions) with a non-atomic read-modify-write and a window, which only the
- * mutex keeps exact.
- */
-export function countUnderLock(mutex: string, buffer: string, rounds: number): string {
-  return `const counter = new Int32Array(${buffer}, 8, 2);
-      for (let i = 0; i < ${rounds}; i++) {
-        ${mutex}.lock();
-        const v = counter[0];
-        for (let j = 0; j < 20; j++) counter[1]++;
-        counter[0] = v + 1;
-        ${mutex}.unlock();
-      }`;
 }
 
 /** Expands a kernel CPU list ("0-3,6,8-9") to its numbers. */

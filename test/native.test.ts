@@ -8,7 +8,10 @@ import * as fs from 'node:fs';
 import { addonState, type NativeAddon } from '../lib/addon';
 import { detect, open, RseqError } from '../lib';
 import { OFFSET_CPU_ID, OFFSET_GRANTED, OFFSET_MM_CID, OFFSET_NODE_ID, OFFSET_REQUEST } from '../lib/abi';
-import { inWorker, runNodeJson, skipBecause } from './helpers';
+import type { OwnAreaChild } from './fixtures/own_area_child';
+import type { PinnedCpuChild } from './fixtures/pinned_cpu_child';
+import type { SectionsWorker } from './fixtures/sections_worker';
+import { DIST, fixtureJson, inWorker, runNodeJson, skipBecause } from './helpers';
 
 const isLinux = process.platform === 'linux';
 
@@ -43,14 +46,7 @@ describe('native addon: the thread\'s rseq area', () => {
 
   it('registers its own area when glibc\'s registration is off (GLIBC_TUNABLES), in the main thread and a worker', function () {
     addonOrSkip(this);
-    const r = runNodeJson<{ main: { owner: string | null; length: number }; worker: { owner: string | null } }>(
-      `const { Worker } = require('node:worker_threads');
-       const rs = require('./dist');
-       const main = rs.detect().rseq;
-       const w = new Worker("require('node:worker_threads').parentPort.postMessage(require(" + JSON.stringify(process.cwd() + '/dist') + ").detect().rseq)", { eval: true });
-       w.once('message', (worker) => { console.log(JSON.stringify({ main, worker })); w.terminate(); });`,
-      { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } },
-    );
+    const r = fixtureJson<OwnAreaChild>('own_area_child.ts', [DIST], { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } });
     expect(r.main.owner).to.equal('addon');
     expect(r.worker.owner).to.equal('addon');
     expect(r.main.length).to.be.at.least(32);
@@ -78,16 +74,7 @@ describe('native addon: the thread\'s rseq area', () => {
     addonOrSkip(this);
     if (!fs.existsSync('/usr/bin/taskset')) skipBecause(this, 'taskset (util-linux) is not installed');
     for (const cpu of [0, 1]) {
-      const r = runNodeJson<{ main: number; sched: number; worker: number }>(
-        `const { Worker } = require('node:worker_threads');
-         const rs = require('./dist');
-         const h = rs.open({ backend: 'auto', enable: false });
-         const a = require('node-gyp-build')(process.cwd());
-         const main = h.backend === 'native' ? h.cpu() : a.readField(${OFFSET_CPU_ID});
-         const w = new Worker("const rs = require(" + JSON.stringify(process.cwd() + '/dist') + "); const a = require('node-gyp-build')(" + JSON.stringify(process.cwd()) + "); a.areaInfo(false); require('node:worker_threads').parentPort.postMessage(a.readField(${OFFSET_CPU_ID}))", { eval: true });
-         w.once('message', (worker) => { console.log(JSON.stringify({ main, sched: a.schedGetcpu(), worker })); w.terminate(); });`,
-        { prefix: ['taskset', '-c', String(cpu)] },
-      );
+      const r = fixtureJson<PinnedCpuChild>('pinned_cpu_child.ts', [DIST], { prefix: ['taskset', '-c', String(cpu)] });
       expect(r.main, `main thread pinned to ${cpu}`).to.equal(cpu);
       expect(r.sched).to.equal(cpu);
       expect(r.worker, `worker pinned to ${cpu}`).to.equal(cpu);
@@ -209,12 +196,7 @@ describe('native addon: the btrl fast path', () => {
 
   it('works in worker threads: each has its own area and handle', async function () {
     addonOrSkip(this);
-    const r = await inWorker<{ backend: string; sections: number; owner: string }>(
-      `const rs = require(DIST);
-       const h = rs.open();
-       for (let i = 0; i < 1000; i++) h.run(() => i);
-       parentPort.postMessage({ backend: h.backend, sections: h.stats.sections, owner: rs.detect().rseq.owner });`,
-    );
+    const r = await inWorker<SectionsWorker>('sections_worker.ts', DIST);
     expect(r.sections).to.equal(1000);
     expect(r.owner).to.be.oneOf(['libc', 'addon']);
   });

@@ -8,21 +8,11 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { detect, type Detection } from '../lib';
+import * as path from 'node:path';
+import { detect } from '../lib';
 import { glibcRuntime } from '../scripts/other-glibc';
-import { allowedCpus, ROOT, skipBecause, skipUnlessCi } from './helpers';
-
-interface Answer {
-  glibc: string;
-  detection: Detection;
-  cpu: number;
-  backend: string;
-}
-
-const PROGRAM = `
-  const rs = require('./dist');
-  const h = rs.open();
-  console.log(JSON.stringify({ glibc: process.report.getReport().header.glibcVersionRuntime, detection: rs.detect(), cpu: h.cpu(), backend: h.backend }));`;
+import type { GlibcAnswer } from './fixtures/glibc_answer_child';
+import { allowedCpus, DIST, FIXTURES, ROOT, skipBecause, skipUnlessCi, TSX_EXEC_ARGV } from './helpers';
 
 describe("node under glibc 2.41 (Debian trixie's loader) on this kernel", () => {
   it("detect(): libc's legacy-size area and the EINVAL reason; cpu() from libc's area on each pinned CPU", function () {
@@ -36,13 +26,14 @@ describe("node under glibc 2.41 (Debian trixie's loader) on this kernel", () => 
     if (!rt.ok) skipUnlessCi(this, `${rt.reason} (fetch it with: node -r tsx/cjs scripts/other-glibc.ts trixie --fetch)`);
     const taskset = fs.existsSync('/usr/bin/taskset');
     for (const cpu of taskset ? allowedCpus().slice(0, 4) : [allowedCpus()[0] ?? 0]) {
-      const argv = [...(taskset ? ['taskset', '-c', String(cpu)] : []), ...rt.node, '-e', PROGRAM];
+      const child = [...TSX_EXEC_ARGV, path.join(FIXTURES, 'glibc_answer_child.ts'), DIST];
+      const argv = [...(taskset ? ['taskset', '-c', String(cpu)] : []), ...rt.node, ...child];
       const env = { ...process.env };
       delete env.GLIBC_TUNABLES;
       delete env.RSEQ_SLICE_BACKEND;
       const r = spawnSync(argv[0] as string, argv.slice(1), { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).to.equal(0);
-      const a = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Answer;
+      const a = JSON.parse(r.stdout.trim().split('\n').pop() as string) as GlibcAnswer;
       expect(a.glibc).to.equal('2.41');
       const d = a.detection;
       expect(d.platform.libc).to.equal('glibc 2.41');

@@ -9,10 +9,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { addonState } from '../lib/addon';
-import { open } from '../lib';
-import { DIST, runNode, runNodeJson, skipBecause } from './helpers';
+import { open, type Detection } from '../lib';
+import type { ChurnChild } from './fixtures/churn_child';
+import type { HandleProbeResult } from './fixtures/handle_probe_worker';
+import type { SeccompChild } from './fixtures/seccomp_child';
+import { DIST, fixtureJson, fixtureWorker, runFixture, skipBecause, type NodeResult } from './helpers';
 
 const GLIBC_RSEQ_OFF = 'glibc.pthread.rseq=0';
 
@@ -31,7 +33,7 @@ function addonOrSkip(ctx: Mocha.Context): void {
 }
 
 /** Parses the JSON line a child printed last, failing with its output when it did not exit cleanly. */
-function childJson<T>(r: ReturnType<typeof runNode>, what: string): T {
+function childJson<T>(r: NodeResult, what: string): T {
   const detail = `${what}: status ${r.status}, signal ${r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
   expect(r.signal, detail).to.equal(null);
   expect(r.status, detail).to.equal(0);
@@ -75,49 +77,6 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
     expect(r.stderr).to.match(/cannot execute .*no-such-program/);
   });
 
-  interface SeccompChild {
-    rawRegister: number;
-    rseq: { registered: boolean; owner: string | null; errno?: string; reason?: string; libcRseqSize: number | null };
-    addonLoaded: boolean;
-    backend: string;
-    auto: { backend: string; fallbackReason?: string; sections: number; clean: number };
-    native: { threw: boolean; isRseqError?: boolean; name?: string; code?: string; errno?: number; syscall?: string; message?: string };
-    worker: { registered: boolean; errno?: string; backend: string; fallbackReason?: string; sections: number };
-  }
-
-  // Everything the child checks about itself; the worker repeats it in a thread glibc did not set up.
-  const CHILD = `
-    const { Worker } = require('node:worker_threads');
-    setTimeout(() => { console.error('watchdog: the child hung'); process.exit(4); }, 20000).unref();
-    const rs = require('./dist');
-    const { addon } = require('./dist/addon').addonState();
-    const d = rs.detect();
-    const auto = rs.open();
-    for (let i = 0; i < 1000; i++) auto.run(() => i);
-    let native;
-    try {
-      rs.open({ backend: 'native' });
-      native = { threw: false };
-    } catch (e) {
-      native = { threw: true, isRseqError: e instanceof rs.RseqError, name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, message: e.message };
-    }
-    // The kernel's own answer to a registration from this thread, past the package's logic.
-    const rawRegister = addon ? addon.diagnostics.rawRegister(32, 0) : null;
-    const w = new Worker(\`
-      const rs = require(\${JSON.stringify(process.cwd() + '/dist')});
-      const r = rs.detect().rseq;
-      const h = rs.open();
-      for (let i = 0; i < 1000; i++) h.run(() => i);
-      require('node:worker_threads').parentPort.postMessage({ registered: r.registered, errno: r.errno, backend: h.backend, fallbackReason: h.fallbackReason, sections: h.stats.sections });\`, { eval: true });
-    w.once('error', (e) => { console.error('worker failed', e); process.exit(3); });
-    w.once('message', (worker) => {
-      console.log(JSON.stringify({
-        rawRegister, rseq: d.rseq, addonLoaded: d.addon.loaded, backend: d.backend,
-        auto: { backend: auto.backend, fallbackReason: auto.fallbackReason, sections: auto.stats.sections, clean: auto.stats.clean },
-        native, worker,
-      }));
-    });`;
-
   for (const errno of ['ENOSYS', 'EPERM'] as const) {
     for (const glibc of ['on', 'off'] as const) {
       it(`${errno}, glibc's registration ${glibc}: loads, detect() names ${errno} and seccomp, open() falls back, open({ backend: 'native' }) throws`, function () {
@@ -127,17 +86,17 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
 
         // Control: the same environment without the filter registers an area, so whatever fails
         // below fails because of the filter.
-        const control = runNodeJson<{ registered: boolean; owner: string | null }>(
-          `console.log(JSON.stringify(require('./dist').detect().rseq))`,
-          { env },
-        );
+        const control = fixtureJson<Detection>('detect_child.ts', [DIST], { env }).rseq;
         if (!control.registered) skipBecause(this, 'this kernel registers no rseq area even without a seccomp filter');
         if (glibc === 'on' && control.owner !== 'libc') {
           skipBecause(this, `libc registers no rseq area here (owner ${control.owner}), so there is no libc registration to block`);
         }
         expect(control.owner).to.equal(glibc === 'on' ? 'libc' : 'addon');
 
-        const r = childJson<SeccompChild>(runNode(CHILD, { env, prefix: [launcher, errno] }), `child under seccomp ${errno}`);
+        const r = childJson<SeccompChild>(
+          runFixture('seccomp_child.ts', [DIST], { env, prefix: [launcher, errno] }),
+          `child under seccomp ${errno}`,
+        );
         expect(r.rawRegister, 'the kernel answer to rseq() under the filter').to.equal(-errnoNumber);
         expect(r.addonLoaded).to.equal(true);
 
@@ -171,115 +130,16 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
 });
 
 describe("robustness: the addon's own areas across workers that come and go, and a forked child", () => {
-  let tmp = '';
-
   before(function () {
     addonOrSkip(this);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-slice-fork-'));
   });
-
-  after(() => {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
-  interface RoundResult {
-    alive: number;
-    afterExit: number;
-    exits: Record<string, number[]>;
-    owners: string[];
-    sections: number[];
-  }
-
-  interface ChurnChild {
-    main: { owner: string | null; backend: string; areasAfterOpen: number };
-    rounds: RoundResult[];
-    after: { areas: number; sections: number; clean: number; cpu: number; owner: string | null; backend: string };
-    forked: { owner: string | null; registered: boolean; areas: number; backend: string; sections: number; cpu: number };
-    forkExit: { code: number | null; signal: string | null };
-  }
 
   it(`with glibc's registration off, 5 rounds of 8 workers (4 terminated mid-section) leave only the main thread's area, and a fork child registers its own`, function () {
-    this.timeout(30_000);
-    const forkChild = path.join(tmp, 'fork-child.js');
-    fs.writeFileSync(
-      forkChild,
-      `const rs = require(require('node:path').join(process.cwd(), 'dist'));
-       const { addon } = require(require('node:path').join(process.cwd(), 'dist', 'addon')).addonState();
-       const h = rs.open();
-       for (let i = 0; i < 10000; i++) h.run(() => i);
-       const d = rs.detect().rseq;
-       process.send({ owner: d.owner, registered: d.registered, areas: addon.diagnostics.ownAreas(), backend: h.backend, sections: h.stats.sections, cpu: h.cpu() }, () => process.exit(0));`,
+    this.timeout(60_000);
+    const r = childJson<ChurnChild>(
+      runFixture('churn_child.ts', [DIST], { env: { ...NEUTRAL_ENV, GLIBC_TUNABLES: GLIBC_RSEQ_OFF } }),
+      'worker churn child',
     );
-
-    const code = `
-      const { Worker } = require('node:worker_threads');
-      const { fork } = require('node:child_process');
-      setTimeout(() => { console.error('watchdog: the child hung'); process.exit(4); }, 25000).unref();
-      const rs = require('./dist');
-      const { addon } = require('./dist/addon').addonState();
-      const DIST = require('node:path').join(process.cwd(), 'dist');
-
-      const main = rs.open();
-      for (let i = 0; i < 1000; i++) main.run(() => i);
-      const mainInfo = { owner: rs.detect().rseq.owner, backend: main.backend, areasAfterOpen: addon.diagnostics.ownAreas() };
-
-      // How each of the 8 workers of a round ends: terminate() while it runs sections in a loop,
-      // the end of its event loop, process.exit() inside a section, an uncaught throw inside one.
-      const ENDINGS = ['terminate', 'natural', 'terminate', 'exit-in-section', 'terminate', 'throw-in-section', 'terminate', 'natural'];
-      const WORKER = \`
-        const { parentPort, workerData } = require('node:worker_threads');
-        const rs = require(workerData.dist);
-        const h = rs.open();
-        for (let i = 0; i < 2000; i++) h.run(() => i);
-        parentPort.postMessage({ owner: rs.detect().rseq.owner, sections: h.stats.sections });
-        if (workerData.ending === 'terminate') {
-          for (;;) h.run(() => {});
-        } else {
-          parentPort.once('message', () => {
-            for (let i = 0; i < 2000; i++) h.run(() => i);
-            if (workerData.ending === 'exit-in-section') h.run(() => process.exit(0));
-            if (workerData.ending === 'throw-in-section') h.run(() => { throw new Error('thrown inside a section'); });
-            parentPort.close();
-          });
-        }\`;
-
-      function round() {
-        return new Promise((resolve, reject) => {
-          const workers = ENDINGS.map((ending) => new Worker(WORKER, { eval: true, workerData: { dist: DIST, ending } }));
-          const owners = [], sections = [], exits = {};
-          let ready = 0, exited = 0, alive = -1;
-          workers.forEach((w, i) => {
-            const ending = ENDINGS[i];
-            w.on('error', (e) => { if (ending !== 'throw-in-section') reject(e); });
-            w.once('message', (m) => {
-              owners.push(m.owner);
-              sections.push(m.sections);
-              if (++ready < workers.length) return;
-              // Every worker has its area now (the terminate ones are inside their section loop).
-              alive = addon.diagnostics.ownAreas();
-              workers.forEach((v, j) => (ENDINGS[j] === 'terminate' ? v.terminate() : v.postMessage('finish')));
-            });
-            w.once('exit', (code) => {
-              (exits[ending] = exits[ending] || []).push(code);
-              if (++exited === workers.length) resolve({ alive, afterExit: addon.diagnostics.ownAreas(), exits, owners, sections });
-            });
-          });
-        });
-      }
-
-      (async () => {
-        const rounds = [];
-        for (let r = 0; r < 5; r++) rounds.push(await round());
-        // Still healthy: the main thread's area is registered and its handle runs sections.
-        for (let i = 0; i < 10000; i++) main.run(() => i);
-        const after = { areas: addon.diagnostics.ownAreas(), sections: main.stats.sections, clean: main.stats.clean, cpu: main.cpu(), owner: rs.detect().rseq.owner, backend: main.backend };
-        const child = fork(${JSON.stringify(forkChild)}, [], { cwd: process.cwd() });
-        const forked = await new Promise((resolve, reject) => { child.once('message', resolve); child.once('error', reject); });
-        const forkExit = await new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-        console.log(JSON.stringify({ main: mainInfo, rounds, after, forked, forkExit }));
-      })().catch((e) => { console.error(e); process.exit(3); });`;
-
-    const r = childJson<ChurnChild>(runNode(code, { env: { ...NEUTRAL_ENV, GLIBC_TUNABLES: GLIBC_RSEQ_OFF } }), 'worker churn child');
 
     expect(r.main.owner, "the main thread's area").to.equal('addon');
     expect(r.main.areasAfterOpen).to.equal(1);
@@ -311,43 +171,11 @@ describe("robustness: the addon's own areas across workers that come and go, and
 });
 
 describe('robustness: a handle sent to another thread cannot be used there', () => {
-  interface Probe {
-    isObject: boolean;
-    plainPrototype: boolean;
-    keys: string[];
-    holdsBuffer: boolean;
-    calls: Record<string, { threw: boolean; name?: string; message?: string }>;
-  }
-
-  // What arrives is a structured clone: own data properties only, no prototype, no private fields.
-  const WORKER = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    function holdsBuffer(v, seen = new Set()) {
-      if (v instanceof ArrayBuffer || ArrayBuffer.isView(v) || (typeof SharedArrayBuffer === 'function' && v instanceof SharedArrayBuffer)) return true;
-      if (v === null || typeof v !== 'object' || seen.has(v)) return false;
-      seen.add(v);
-      return Object.values(v).some((x) => holdsBuffer(x, seen));
-    }
-    function probe(h) {
-      const calls = {};
-      const attempts = { enter: () => h.enter(), exit: () => h.exit(), run: () => h.run(() => 1), yield: () => h.yield(), enable: () => h.enable() };
-      for (const [name, f] of Object.entries(attempts)) {
-        try { f(); calls[name] = { threw: false }; } catch (e) { calls[name] = { threw: true, name: e && e.name, message: e && e.message }; }
-      }
-      return { isObject: typeof h === 'object' && h !== null, plainPrototype: Object.getPrototypeOf(h) === Object.prototype, keys: Object.keys(h).sort(), holdsBuffer: holdsBuffer(h), calls };
-    }
-    const fromWorkerData = workerData.handles.map(probe);
-    parentPort.once('message', (handles) => {
-      const own = require(workerData.dist).open();
-      own.run(() => 1);
-      parentPort.postMessage({ fromWorkerData, fromMessage: handles.map(probe), ownSections: own.stats.sections });
-    });`;
-
   it('postMessage(handle) and workerData deliver a plain object whose enter/exit/run throw', async function () {
     this.timeout(20_000);
     const handles = [open(), open({ backend: 'simulator' }), open({ backend: 'simulator', fastPath: 'native-call' })];
-    const w = new Worker(WORKER, { eval: true, workerData: { handles, dist: DIST } });
-    const result = await new Promise<{ fromWorkerData: Probe[]; fromMessage: Probe[]; ownSections: number }>((resolve, reject) => {
+    const w = fixtureWorker('handle_probe_worker.ts', { handles, dist: DIST });
+    const result = await new Promise<HandleProbeResult>((resolve, reject) => {
       w.once('message', resolve);
       w.once('error', reject);
       w.once('exit', (c) => reject(new Error(`worker exited with ${c} before answering`)));

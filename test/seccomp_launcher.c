@@ -50,6 +50,8 @@ static int usage(const char *problem) {
 
 static int install_filter(unsigned int err) {
   const unsigned int ret_errno = SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA);
+  /* A jump table: clang-format would realign its trailing jump-target comments. */
+  /* clang-format off */
   struct sock_filter filter[] = {
       /* [0] */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
       /* [1] */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),  /* else -> [6] */
@@ -63,6 +65,7 @@ static int install_filter(unsigned int err) {
       /* [9] */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       /* [10] */ BPF_STMT(BPF_RET | BPF_K, ret_errno),
   };
+  /* clang-format on */
   struct sock_fprog prog = {
       .len = (unsigned short)(sizeof(filter) / sizeof(filter[0])),
       .filter = filter,

@@ -12,7 +12,7 @@ import {
   RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from '../lib/abi';
-import { runSliceTest } from '../scripts/slice-test-scenario';
+import { runSliceTest } from './slice_test_scenario';
 
 const GET = 1;
 const SET = 2;

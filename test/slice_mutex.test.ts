@@ -1,8 +1,8 @@
 /** SliceMutex: correctness under contention across workers, misuse, and the slice request it holds. */
 import { expect } from 'chai';
-import { Worker } from 'node:worker_threads';
 import { open, SliceMutex, SLICE_MUTEX_BYTES } from '../lib';
-import { countUnderLock, DIST } from './helpers';
+import type { CountUnderLock } from './fixtures/count_under_lock_worker';
+import { DIST, fixtureWorker } from './helpers';
 
 describe('SliceMutex', () => {
   it('holds a slice request exactly while locked (outermost section = lock hold)', () => {
@@ -69,15 +69,10 @@ describe('SliceMutex', () => {
     const shared = new SharedArrayBuffer(16); // the mutex word, then a counter at byte 8
     const WORKERS = 4;
     const ROUNDS = 20000;
-    const code = `
-      const { parentPort, workerData } = require('node:worker_threads');
-      const { SliceMutex } = require(${JSON.stringify(DIST)});
-      const m = new SliceMutex(workerData, 0, { spin: 10 });
-      ${countUnderLock('m', 'workerData', ROUNDS)}
-      parentPort.postMessage('done');`;
     await Promise.all(
       Array.from({ length: WORKERS }, () => {
-        const w = new Worker(code, { eval: true, workerData: shared });
+        const data: CountUnderLock = { dist: DIST, shared, rounds: ROUNDS };
+        const w = fixtureWorker('count_under_lock_worker.ts', data);
         return new Promise<void>((resolve, reject) => {
           w.once('message', () => resolve());
           w.once('error', reject);

@@ -8,9 +8,10 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { detect, open } from '../../lib';
-import type { Detection } from '../../lib';
+import type { ExecScenarioChild } from '../fixtures/exec_scenario_child';
+import { DIST, FIXTURES, TSX_EXEC_ARGV } from '../helpers';
 import { bootDescription, requireLegacyGlibc, setExtensionNsec } from './guest';
-import { runScenarioUntilYielded, type ScenarioResult } from './scenario';
+import { runScenarioUntilYielded } from './scenario';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);
@@ -38,26 +39,19 @@ describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescri
     const figures: string[] = [];
     try {
       // The child runs the scenario itself (TypeScript through tsx) and prints detect() and it.
-      const program = `
-        const rs = require('./dist');
-        const d = rs.detect();
-        const cpu = rs.open().cpu();
-        require('./test/vm/scenario').runScenario('javascript', 20000, ${SECONDS}, 0).then((r) => {
-          console.log(JSON.stringify({ d, cpu, r, tunables: process.env.GLIBC_TUNABLES, pid: process.pid }));
-        });`;
+      const child = [...TSX_EXEC_ARGV, path.join(FIXTURES, 'exec_scenario_child.ts'), DIST, String(SECONDS)];
       const env = { ...process.env };
       delete env.GLIBC_TUNABLES;
-      type Out = { d: Detection; cpu: number; r: ScenarioResult; tunables: string; pid: number };
       // Each attempt is a fresh `rseq-slice exec`, checked in full; only the yield is retried.
       await runScenarioUntilYielded('exec: javascript path, 20 µs, main thread', async () => {
-        const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'exec', '--', 'node', '-r', 'tsx/cjs', '-e', program], {
+        const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'exec', '--', 'node', ...child], {
           cwd: ROOT,
           env,
           encoding: 'utf8',
           timeout: 300_000,
         });
         expect(r.status, r.stderr).to.equal(0);
-        const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Out;
+        const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as ExecScenarioChild;
         expect(out.pid, 'the command replaced the CLI process').to.equal(r.pid);
         expect(out.tunables).to.equal('glibc.pthread.rseq=0');
         expect(out.d.rseq.owner).to.equal('addon');

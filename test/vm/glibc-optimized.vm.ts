@@ -7,11 +7,11 @@
  * child started with it would not be node; the fork probe forks this very process instead.
  */
 import { expect } from 'chai';
-import { Worker } from 'node:worker_threads';
 import { detect, open } from '../../lib';
 import { addonState } from '../../lib/addon';
 import { OFFSET_FLAGS, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE } from '../../lib/abi';
-import { countUnderLock, DIST } from '../helpers';
+import type { CountUnderLock } from '../fixtures/count_under_lock_worker';
+import { DIST, fixtureWorker, inWorker } from '../helpers';
 import { bootDescription, readStats, statsDelta, withLongExtension } from './guest';
 import { runScenario, runScenarioUntilYielded, type SectionPath } from './scenario';
 
@@ -53,9 +53,7 @@ describe(`guest, glibc 2.41's own registration: ${bootDescription()}`, function 
     // taskset -c 1: the thread runs only on CPU 1, and the kernel writes cpu_id on every return to
     // user space (rseq_update_cpu_node_id), so the area says 1 whenever JavaScript can read it.
     expect(open().cpu()).to.equal(1);
-    const w = new Worker(`const wt = require('node:worker_threads'); wt.parentPort.postMessage(require(wt.workerData).open().cpu());`, { eval: true, workerData: DIST });
-    expect(await new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))).to.equal(1);
-    await w.terminate();
+    expect(await inWorker<number>('cpu_worker.ts', DIST)).to.equal(1);
   });
 
   it('a fork child keeps the enabled state', () => {
@@ -79,17 +77,11 @@ describe(`guest, glibc 2.41's own registration: ${bootDescription()}`, function 
     const shared = new SharedArrayBuffer(16); // the mutex word, then a counter at byte 8
     const WORKERS = 3;
     const ROUNDS = 5000;
-    const code = `
-      const { parentPort, workerData } = require('node:worker_threads');
-      const rs = require(workerData.dist);
-      const h = rs.open({ backend: 'native' });
-      const m = new rs.SliceMutex(workerData.shared, 0, { slice: h, spin: 10 });
-      ${countUnderLock('m', 'workerData.shared', ROUNDS)}
-      parentPort.postMessage({ backend: h.backend, stats: h.stats });`;
     const before = readStats();
     const results = await Promise.all(
       Array.from({ length: WORKERS }, () => {
-        const w = new Worker(code, { eval: true, workerData: { dist: DIST, shared } });
+        const data: CountUnderLock = { dist: DIST, shared, rounds: ROUNDS, backend: 'native' };
+        const w = fixtureWorker('count_under_lock_worker.ts', data);
         return new Promise<{ backend: string; stats: { sections: number; yielded: number } }>((resolve, reject) => {
           w.once('message', resolve);
           w.once('error', reject);

@@ -6,8 +6,9 @@
 import { expect } from 'chai';
 import { addonState } from '../../lib/addon';
 import { detect, open } from '../../lib';
-import { OFFSET_FLAGS, PR_RSEQ_SLICE_EXTENSION_GET, PR_RSEQ_SLICE_EXT_ENABLE, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE, RSEQ_CS_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
-import { inWorker } from '../helpers';
+import { OFFSET_FLAGS, PR_RSEQ_SLICE_EXT_ENABLE, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE, RSEQ_CS_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
+import type { DefaultOnWorker } from '../fixtures/default_on_worker';
+import { DIST, inWorker } from '../helpers';
 import { expectDetectLeftNoTrace, runDetectEffects, type DetectEffects } from '../fixtures/detect_effects';
 import { bootDescription, withLongExtension } from './guest';
 import { runScenario, runScenarioUntilYielded, type SectionPath } from './scenario';
@@ -80,13 +81,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
   });
 
   it('a new worker starts disabled until it opens, and open() registers it with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON', async () => {
-    const r = await inWorker<{ before: number; defaultOn: boolean; flags: number; enabled: boolean }>(
-      `const addon = require('node-gyp-build')(require('node:path').join(DIST, '..'));
-       const before = addon.prctl(${PR_RSEQ_SLICE_EXTENSION_GET}, 0, 0, 0);
-       const h = require(DIST).open();
-       const info = addon.areaInfo(false);
-       parentPort.postMessage({ before, defaultOn: info.defaultOn, flags: addon.readField(${OFFSET_FLAGS}), enabled: h.enabled });`,
-    );
+    const r = await inWorker<DefaultOnWorker>('default_on_worker.ts', DIST);
     // include/linux/rseq.h rseq_fork: a CLONE_VM thread starts with its rseq state zeroed (GET 0);
     // kernel/rseq.c rseq_register: RSEQ_FLAG_SLICE_EXT_DEFAULT_ON sets ENABLED and enabled state.
     expect(r.before).to.equal(0);

@@ -5,7 +5,7 @@
  * total = success + yielded + scheduled, raced is the part of yielded whose yield returned 0, and
  * the no-yield variant ends a grant with another syscall instead (aborted).
  *
- *   npx tsx scripts/slice-test-scenario.ts [sections] [sectionNsec] [interruptRateHz] [seed]
+ *   npx tsx test/slice_test_scenario.ts [sections] [sectionNsec] [interruptRateHz] [seed]
  */
 import { OFFSET_GRANTED, OFFSET_REQUEST } from '../lib/abi';
 import { PoissonInterrupts } from '../lib/simulated_interrupts';
