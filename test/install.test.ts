@@ -28,7 +28,8 @@ function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv): SpawnSyncRetu
 
 /** require('rseq-slice') in the project: detect() and the backend open() picks. */
 function requireInProject(project: string, env: NodeJS.ProcessEnv): Detected & { opened: string } {
-  const code = "const r = require('rseq-slice'); const d = r.detect(); console.log(JSON.stringify({ ...d, opened: r.open().backend }))";
+  const code =
+    "const r = require('rseq-slice'); const d = r.detect(); console.log(JSON.stringify({ ...d, opened: r.open().backend }))";
   const r = run([process.execPath, '-e', code], project, env);
   expect(r.status, r.stderr).to.equal(0);
   return JSON.parse(r.stdout) as Detected & { opened: string };
@@ -48,9 +49,14 @@ describe('install never fails: npm 10 and 11 × scripts × toolchain', function 
     // npm 10 once, from the cache when it is there (the registry otherwise).
     const tools = path.join(path.dirname(tarball), 'npm10');
     fs.mkdirSync(tools);
-    const got = run([process.execPath, NPM11, 'install', '--prefix', tools, '--prefer-offline', '--no-audit', '--no-fund', 'npm@10'], tools, process.env);
+    const got = run(
+      [process.execPath, NPM11, 'install', '--prefix', tools, '--prefer-offline', '--no-audit', '--no-fund', 'npm@10'],
+      tools,
+      process.env,
+    );
     npm10 = path.join(tools, 'node_modules', 'npm', 'bin', 'npm-cli.js');
-    if (got.status !== 0 || !fs.existsSync(npm10)) npm10Missing = `npm@10 could not be installed: ${got.stderr.trim().split('\n').pop()}`;
+    if (got.status !== 0 || !fs.existsSync(npm10))
+      npm10Missing = `npm@10 could not be installed: ${got.stderr.trim().split('\n').pop()}`;
     bareBin = path.join(path.dirname(tarball), 'bare-bin');
     fs.mkdirSync(bareBin);
     fs.symlinkSync(process.execPath, path.join(bareBin, 'node'));
@@ -82,10 +88,27 @@ describe('install never fails: npm 10 and 11 × scripts × toolchain', function 
           const where = `${toolchain ? 'with' : 'without'} a C++ toolchain, ${fits ? 'a prebuild fits' : 'no prebuild fits (LIBC=musl)'}`;
           it(`npm ${version}, ${mode}, ${where}: exits 0, builds nothing, loads`, function () {
             if (version === '10' && npm10Missing) skipBecause(this, npm10Missing);
-            const env: NodeJS.ProcessEnv = { ...process.env, ...(toolchain ? {} : { PATH: bareBin, CXX: '/bin/false' }), ...(fits ? {} : { LIBC: 'musl' }) };
+            const env: NodeJS.ProcessEnv = {
+              ...process.env,
+              ...(toolchain ? {} : { PATH: bareBin, CXX: '/bin/false' }),
+              ...(fits ? {} : { LIBC: 'musl' }),
+            };
             const project = freshProject(`app-${++n}`);
             const cli = version === '11' ? NPM11 : npm10;
-            const r = run([process.execPath, cli, 'install', ...flags, '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], project, env);
+            const r = run(
+              [
+                process.execPath,
+                cli,
+                'install',
+                ...flags,
+                '--prefer-offline',
+                '--no-audit',
+                '--no-fund',
+                packedTarball(),
+              ],
+              project,
+              env,
+            );
             expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
             // npm lists a tarball's `prepare` (it never runs it for a tarball, and never lists it
             // for a registry install); an install script or an implicit node-gyp rebuild would show.
@@ -109,6 +132,13 @@ describe('install never fails: npm 10 and 11 × scripts × toolchain', function 
     }
   }
 
+  /** npm 11 installs the packed tarball into `project`, scripts on. */
+  function installTarball(project: string): void {
+    const argv = [process.execPath, NPM11, 'install', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()];
+    const r = run(argv, project, process.env);
+    expect(r.status, r.stderr).to.equal(0);
+  }
+
   describe('rseq-slice build: a source build when asked for', () => {
     it('rejects options it does not know (exit 2, with its help)', () => {
       const r = run([process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'build', '--force'], ROOT, process.env);
@@ -118,22 +148,33 @@ describe('install never fails: npm 10 and 11 × scripts × toolchain', function 
 
     it('without a toolchain: exits 1 and names what is missing', function () {
       const project = freshProject('app-build-bare');
-      expect(run([process.execPath, NPM11, 'install', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], project, process.env).status).to.equal(0);
+      installTarball(project);
       const env = { ...process.env, PATH: bareBin, CXX: '/bin/false' };
-      const r = run([process.execPath, path.join(project, 'node_modules', 'rseq-slice', 'dist', 'cli.js'), 'build'], project, env);
+      const r = run(
+        [process.execPath, path.join(project, 'node_modules', 'rseq-slice', 'dist', 'cli.js'), 'build'],
+        project,
+        env,
+      );
       expect(r.status, r.stderr).to.equal(1);
       expect(r.stderr).to.contain('missing: a C++17 compiler (CXX=/bin/false does not run); make; python3');
       expect(fs.existsSync(path.join(project, 'node_modules', 'rseq-slice', 'build'))).to.equal(false);
     });
 
     it('with a toolchain: builds build/Release, which then loads where no prebuild fits (LIBC=musl)', function () {
-      if (spawnSync('g++', ['--version']).status !== 0 || spawnSync('make', ['--version']).status !== 0) skipBecause(this, 'no g++ or make here');
+      if (spawnSync('g++', ['--version']).status !== 0 || spawnSync('make', ['--version']).status !== 0)
+        skipBecause(this, 'no g++ or make here');
       const project = freshProject('app-build');
-      expect(run([process.execPath, NPM11, 'install', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], project, process.env).status).to.equal(0);
-      const r = run([process.execPath, path.join(project, 'node_modules', 'rseq-slice', 'dist', 'cli.js'), 'build'], project, process.env);
+      installTarball(project);
+      const r = run(
+        [process.execPath, path.join(project, 'node_modules', 'rseq-slice', 'dist', 'cli.js'), 'build'],
+        project,
+        process.env,
+      );
       expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
       expect(r.stdout).to.contain('the native addon loads');
-      expect(fs.existsSync(path.join(project, 'node_modules', 'rseq-slice', 'build', 'Release', 'rseq_slice.node'))).to.equal(true);
+      expect(
+        fs.existsSync(path.join(project, 'node_modules', 'rseq-slice', 'build', 'Release', 'rseq_slice.node')),
+      ).to.equal(true);
       const d = requireInProject(project, { ...process.env, LIBC: 'musl' });
       expect(d.addon, d.addon.error).to.deep.include({ loaded: true });
     });
