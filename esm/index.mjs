@@ -2,6 +2,17 @@
 // `import` and `require`, so they share state. test/package.test.ts checks the list is complete.
 import rseqSlice from '../dist/index.js';
 
-export const { detect, open, SliceExtension, RseqError, errnoName, SliceMutex, SLICE_MUTEX_BYTES, SimulatedKernel, SimulatedThread, SimulatedSignal, abi } =
-  rseqSlice;
+export const {
+  detect,
+  open,
+  SliceExtension,
+  RseqError,
+  errnoName,
+  SliceMutex,
+  SLICE_MUTEX_BYTES,
+  SimulatedKernel,
+  SimulatedThread,
+  SimulatedSignal,
+  abi,
+} = rseqSlice;
 export default rseqSlice;

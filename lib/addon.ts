@@ -113,7 +113,8 @@ function load(): AddonState {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     const loaded = nodeGypBuild(path.join(__dirname, '..')) as Partial<NativeAddon> & { unsupported?: string };
     if (typeof loaded.unsupported === 'string') return { addon: null, error: loaded.unsupported };
-    if (typeof loaded.areaInfo !== 'function') return { addon: null, error: 'the loaded addon has an unexpected surface' };
+    if (typeof loaded.areaInfo !== 'function')
+      return { addon: null, error: 'the loaded addon has an unexpected surface' };
     return { addon: loaded as NativeAddon };
   } catch (err) {
     return { addon: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };

@@ -14,7 +14,14 @@ import { statsCommand } from './commands/stats';
 import { packageVersion } from './version';
 
 /** Every subcommand, in the order `--help` lists them; the first is the default. */
-export const COMMANDS: readonly Command[] = [detectCommand, benchCommand, checkCommand, statsCommand, execCommand, buildCommand];
+export const COMMANDS: readonly Command[] = [
+  detectCommand,
+  benchCommand,
+  checkCommand,
+  statsCommand,
+  execCommand,
+  buildCommand,
+];
 
 export function usage(): string {
   const lines = COMMANDS.map((c, i) => `${i === 0 ? 'Usage: ' : '       '}rseq-slice ${c.synopsis}`);
@@ -44,7 +51,9 @@ export function main(argv: string[], io: CliIo = defaultIo): number | Promise<nu
   if (first === undefined || first.startsWith('-')) return runCommand(COMMANDS[0] as Command, argv, io);
   const command = COMMANDS.find((c) => c.name === first);
   if (command === undefined) {
-    io.err(`rseq-slice: unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}\n\n${usage()}`);
+    io.err(
+      `rseq-slice: unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS.map((c) => c.name).join(', ')}\n\n${usage()}`,
+    );
     return EXIT_USAGE;
   }
   return runCommand(command, rest, io);
@@ -71,12 +80,12 @@ if (require.main === module) {
   Promise.resolve()
     .then(() => main(process.argv.slice(2)))
     .then(
-    (status) => {
-      process.exitCode = status;
-    },
-    (e: unknown) => {
-      console.error(`rseq-slice: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      process.exitCode = 1;
-    },
-  );
+      (status) => {
+        process.exitCode = status;
+      },
+      (e: unknown) => {
+        console.error(`rseq-slice: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        process.exitCode = 1;
+      },
+    );
 }

@@ -176,11 +176,16 @@ const SLICE_REFUSALS: readonly SliceRefusalRow[] = [
 ];
 
 /** @internal The errno name, reason and remedy of a failed prctl, from SLICE_REFUSALS. */
-export function explainRefusal(errno: number, refusal: SliceRefusal): { errno: string; reason: string; remedy?: string } {
+export function explainRefusal(
+  errno: number,
+  refusal: SliceRefusal,
+): { errno: string; reason: string; remedy?: string } {
   const name = errnoName(errno);
   const row = SLICE_REFUSALS.find((r) => r.errno === name && r.when(refusal));
   if (!row) return { errno: name, reason: `prctl(PR_RSEQ_SLICE_EXTENSION_${refusal.call}) failed with ${name}` };
-  return row.remedy === undefined ? { errno: name, reason: row.reason(refusal) } : { errno: name, reason: row.reason(refusal), remedy: row.remedy };
+  return row.remedy === undefined
+    ? { errno: name, reason: row.reason(refusal) }
+    : { errno: name, reason: row.reason(refusal), remedy: row.remedy };
 }
 
 /** Fills in the slice-extension part from what the kernel answers. */

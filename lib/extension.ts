@@ -95,7 +95,9 @@ export class SliceExtension {
 
   private set(on: boolean): void {
     if (this.#depth !== 0) {
-      throw new Error(`${on ? 'enable' : 'disable'}() inside a critical section: call it outside enter()/exit() (its syscall would end any grant)`);
+      throw new Error(
+        `${on ? 'enable' : 'disable'}() inside a critical section: call it outside enter()/exit() (its syscall would end any grant)`,
+      );
     }
     this.#kernel.prctl(PR_RSEQ_SLICE_EXTENSION_SET, on ? PR_RSEQ_SLICE_EXT_ENABLE : 0);
   }
@@ -240,5 +242,4 @@ export class SliceExtension {
   flagsEnabled(): boolean {
     return (this.#kernel.readField(OFFSET_FLAGS) & RSEQ_CS_FLAG_SLICE_EXT_ENABLED) !== 0;
   }
-
 }

@@ -15,8 +15,10 @@ export interface MergedTunables {
  * earlier `name=…` entry is dropped, and `name=value` goes last. Empty entries are dropped.
  */
 export function mergeTunable(current: string | undefined, name: string, value: string): MergedTunables {
-  if (!/^[A-Za-z0-9_.]+$/.test(name)) throw new TypeError(`a tunable name is dotted words (e.g. ${GLIBC_RSEQ_TUNABLE}); got ${JSON.stringify(name)}`);
-  if (value.includes(':') || value.includes('=')) throw new TypeError(`a tunable value cannot contain ':' or '='; got ${JSON.stringify(value)}`);
+  if (!/^[A-Za-z0-9_.]+$/.test(name))
+    throw new TypeError(`a tunable name is dotted words (e.g. ${GLIBC_RSEQ_TUNABLE}); got ${JSON.stringify(name)}`);
+  if (value.includes(':') || value.includes('='))
+    throw new TypeError(`a tunable value cannot contain ':' or '='; got ${JSON.stringify(value)}`);
   const kept: string[] = [];
   const replaced: string[] = [];
   for (const entry of (current ?? '').split(':')) {

@@ -11,7 +11,13 @@ export { RseqError, errnoName } from './errors';
 export { SliceMutex, SLICE_MUTEX_BYTES } from './slice_mutex';
 export type { SliceMutexOptions } from './slice_mutex';
 export { SimulatedKernel, SimulatedThread, SimulatedSignal } from './simulator';
-export type { SimulatedKernelOptions, SimulatedCounters, InterruptOptions, RegisterOptions, SyscallOptions } from './simulator';
+export type {
+  SimulatedKernelOptions,
+  SimulatedCounters,
+  InterruptOptions,
+  RegisterOptions,
+  SyscallOptions,
+} from './simulator';
 export type { Outcome } from './abi';
 export type { PlatformInfo } from './platform';
 export * as abi from './abi';

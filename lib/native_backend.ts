@@ -57,7 +57,8 @@ export class NativeBackend implements SliceBackend {
     useView: boolean,
   ) {
     const view = useView ? addon.areaView() : 1;
-    this.sections = typeof view === 'number' ? nativeCallSections(addon) : { kind: 'javascript', area: new Uint8Array(view) };
+    this.sections =
+      typeof view === 'number' ? nativeCallSections(addon) : { kind: 'javascript', area: new Uint8Array(view) };
     this.readField = areaFieldReader(addon, view);
   }
 

@@ -1,5 +1,10 @@
 /** open(): a SliceExtension for the calling thread, on the native or the simulated kernel. */
-import { PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_GET, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE } from './abi';
+import {
+  PR_RSEQ_SLICE_EXTENSION,
+  PR_RSEQ_SLICE_EXTENSION_GET,
+  PR_RSEQ_SLICE_EXTENSION_SET,
+  PR_RSEQ_SLICE_EXT_ENABLE,
+} from './abi';
 import { addonState } from './addon';
 import { realAreaFields } from './area_fields';
 import { knownErrno, RseqError } from './errors';
@@ -45,7 +50,11 @@ function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): Sli
   if (enable && !enabled) nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
   const backend = new NativeBackend(addon, fastPath !== 'native-call');
   if (fastPath === 'javascript' && backend.sections.kind !== 'javascript') {
-    throw new RseqError('napi_create_external_arraybuffer', knownErrno('ENOTSUP'), 'this runtime refuses external buffers; use fastPath: \'native-call\'');
+    throw new RseqError(
+      'napi_create_external_arraybuffer',
+      knownErrno('ENOTSUP'),
+      "this runtime refuses external buffers; use fastPath: 'native-call'",
+    );
   }
   if (!enable && !enabled) {
     // Not enabling now, but the handle must be able to: check that the kernel would allow it.
@@ -55,16 +64,29 @@ function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): Sli
   return SliceExtension.fromBackend(backend);
 }
 
-function openSimulator(enable: boolean, options: SimulatorOptions | undefined, fallbackReason?: string): SliceExtension {
-  checkOptionsObject('open options.simulator', options, ['seed', 'interruptRateHz', 'extensionNsec', 'sectionNsec', 'kernel']);
+function openSimulator(
+  enable: boolean,
+  options: SimulatorOptions | undefined,
+  fallbackReason?: string,
+): SliceExtension {
+  checkOptionsObject('open options.simulator', options, [
+    'seed',
+    'interruptRateHz',
+    'extensionNsec',
+    'sectionNsec',
+    'kernel',
+  ]);
   const o = options ?? {};
   const rate = checkNumber('simulator.interruptRateHz', o.interruptRateHz, 0, 0, 1e9);
-  const sectionNsec = o.sectionNsec === undefined ? undefined : checkInteger('simulator.sectionNsec', o.sectionNsec, 0, 0, 1e12);
+  const sectionNsec =
+    o.sectionNsec === undefined ? undefined : checkInteger('simulator.sectionNsec', o.sectionNsec, 0, 0, 1e12);
   let kernel: SimulatedKernel;
   if (o.kernel !== undefined) {
     if (!(o.kernel instanceof SimulatedKernel)) throw new TypeError('simulator.kernel must be a SimulatedKernel');
     if (o.seed !== undefined || o.extensionNsec !== undefined) {
-      throw new TypeError('simulator.seed and simulator.extensionNsec cannot be given with simulator.kernel: set them on the kernel');
+      throw new TypeError(
+        'simulator.seed and simulator.extensionNsec cannot be given with simulator.kernel: set them on the kernel',
+      );
     }
     kernel = o.kernel;
   } else {
@@ -74,8 +96,12 @@ function openSimulator(enable: boolean, options: SimulatorOptions | undefined, f
   }
   const thread = kernel.createThread();
   thread.registerRseq({ length: 64, defaultOn: enable });
-  if (enable && !thread.enabled) thread.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
-  return SliceExtension.fromBackend(new SimulatorBackend(kernel, thread, rate, sectionNsec, realAreaFields()), fallbackReason);
+  if (enable && !thread.enabled)
+    thread.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
+  return SliceExtension.fromBackend(
+    new SimulatorBackend(kernel, thread, rate, sectionNsec, realAreaFields()),
+    fallbackReason,
+  );
 }
 
 /**
@@ -88,11 +114,15 @@ export function open(options?: OpenOptions): SliceExtension {
   checkOptionsObject('open options', options, ['backend', 'enable', 'fastPath', 'simulator']);
   const o = options ?? {};
   const envBackend = process.env.RSEQ_SLICE_BACKEND;
-  const fallbackBackend = envBackend === undefined || envBackend === '' ? 'auto' : checkChoice('env RSEQ_SLICE_BACKEND', envBackend, BACKENDS, 'auto');
+  const fallbackBackend =
+    envBackend === undefined || envBackend === ''
+      ? 'auto'
+      : checkChoice('env RSEQ_SLICE_BACKEND', envBackend, BACKENDS, 'auto');
   const backend = checkChoice('backend', o.backend, BACKENDS, fallbackBackend);
   const enable = checkBoolean('enable', o.enable, true);
   const fastPath = checkChoice('fastPath', o.fastPath, FAST_PATHS, 'auto');
-  if (o.simulator !== undefined && backend === 'native') throw new TypeError("simulator options need backend 'simulator' or 'auto'");
+  if (o.simulator !== undefined && backend === 'native')
+    throw new TypeError("simulator options need backend 'simulator' or 'auto'");
   if (backend === 'simulator') return openSimulator(enable, o.simulator);
   if (backend === 'native') return openNative(enable, fastPath);
   try {

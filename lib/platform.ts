@@ -30,7 +30,10 @@ export function platformOverride(): { os: string; arch: string } | null {
   const value = process.env.RSEQ_SLICE_PLATFORM;
   if (value === undefined || value === '') return null;
   const m = /^([a-z0-9]+)-([a-z0-9]+)$/.exec(value);
-  if (!m) throw new TypeError(`env RSEQ_SLICE_PLATFORM must look like os-arch (e.g. linux-arm64, darwin-x64); got ${JSON.stringify(value)}`);
+  if (!m)
+    throw new TypeError(
+      `env RSEQ_SLICE_PLATFORM must look like os-arch (e.g. linux-arm64, darwin-x64); got ${JSON.stringify(value)}`,
+    );
   return { os: m[1] as string, arch: m[2] as string };
 }
 

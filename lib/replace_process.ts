@@ -76,7 +76,15 @@ export function replaceProcess(command: string, args: readonly string[], env: No
 }
 
 /** Signals a terminal or a supervisor sends that the child must get as well. */
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+const FORWARDED: readonly NodeJS.Signals[] = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+];
 
 /**
  * The fallback: runs `command args…` as a child with inherited stdio, forwards the signals above

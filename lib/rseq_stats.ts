@@ -32,10 +32,19 @@ export const SLICE_COUNTERS: ReadonlyArray<keyof SliceCounters> = ['sgrant', 'se
 export function parseRseqStats(text: string, source = STATS_FILE): SliceCounters {
   const get = (name: string): number => {
     const m = new RegExp(`^${name}:\\s+(\\d+)\\s*$`, 'm').exec(text);
-    if (!m) throw new Error(`${source} has no ${name} line: the kernel lacks CONFIG_RSEQ_SLICE_EXTENSION, or this is not an rseq stats file`);
+    if (!m)
+      throw new Error(
+        `${source} has no ${name} line: the kernel lacks CONFIG_RSEQ_SLICE_EXTENSION, or this is not an rseq stats file`,
+      );
     return Number(m[1]);
   };
-  return { sgrant: get('sgrant'), sexpir: get('sexpir'), srevok: get('srevok'), syield: get('syield'), sabort: get('sabort') };
+  return {
+    sgrant: get('sgrant'),
+    sexpir: get('sexpir'),
+    srevok: get('srevok'),
+    syield: get('syield'),
+    sabort: get('sabort'),
+  };
 }
 
 /** Reads and parses rseq/stats (throws the read error or the parse error). */

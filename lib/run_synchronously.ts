@@ -7,7 +7,8 @@ import { isThenable } from './validate';
  * `call` names the API in messages (`'run(fn)'`), `why` says what a thenable would break.
  */
 export function runSynchronously<T>(call: string, fn: () => T, open: () => void, close: () => void, why: string): T {
-  if (typeof fn !== 'function') throw new TypeError(`${call}: fn must be a function; got ${fn === null ? 'null' : typeof fn}`);
+  if (typeof fn !== 'function')
+    throw new TypeError(`${call}: fn must be a function; got ${fn === null ? 'null' : typeof fn}`);
   open();
   let result: T;
   try {

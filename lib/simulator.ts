@@ -161,7 +161,15 @@ export class SimulatedKernel {
   private readonly threadList: SimulatedThread[] = [];
 
   constructor(options: SimulatedKernelOptions = {}) {
-    checkOptionsObject('SimulatedKernel options', options, ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus', 'preemptive', 'extensionAbi']);
+    checkOptionsObject('SimulatedKernel options', options, [
+      'configured',
+      'bootEnabled',
+      'extensionNsec',
+      'seed',
+      'cpus',
+      'preemptive',
+      'extensionAbi',
+    ]);
     this.extensionAbi = checkBoolean('extensionAbi', options.extensionAbi, true);
     this.configured = checkBoolean('configured', options.configured, true) && this.extensionAbi;
     this.featureSize = this.extensionAbi ? 33 : 28;
@@ -198,7 +206,8 @@ export class SimulatedKernel {
       let next: SimulatedThread | undefined;
       for (const t of this.threadList) {
         const expiry = t.grantExpiry;
-        if (expiry !== null && expiry <= target && (next === undefined || expiry < (next.grantExpiry as number))) next = t;
+        if (expiry !== null && expiry <= target && (next === undefined || expiry < (next.grantExpiry as number)))
+          next = t;
       }
       if (next === undefined) break;
       this.clock = Math.max(this.clock, next.grantExpiry as number);
@@ -232,7 +241,14 @@ export class SimulatedKernel {
 export class SimulatedThread {
   /** The thread's `struct rseq`, laid out as the kernel's. */
   readonly area = new Uint8Array(ORIG_RSEQ_SIZE);
-  readonly counters: SimulatedCounters = { grants: 0, revocations: 0, expirations: 0, yields: 0, aborts: 0, schedules: 0 };
+  readonly counters: SimulatedCounters = {
+    grants: 0,
+    revocations: 0,
+    expirations: 0,
+    yields: 0,
+    aborts: 0,
+    schedules: 0,
+  };
   private readonly view = new DataView(this.area.buffer);
   private registration: Registration = 'none';
   private registeredLength = 0;
@@ -292,7 +308,8 @@ export class SimulatedThread {
     const length = checkInteger('length', options.length, 64, 0, 0xffffffff);
     const defaultOn = checkBoolean('defaultOn', options.defaultOn, false);
     this.syscallEntry(false);
-    if (defaultOn && !this.kernel.configured) fail('rseq', 'EINVAL', 'RSEQ_FLAG_SLICE_EXT_DEFAULT_ON is unknown to a kernel built without the extension');
+    if (defaultOn && !this.kernel.configured)
+      fail('rseq', 'EINVAL', 'RSEQ_FLAG_SLICE_EXT_DEFAULT_ON is unknown to a kernel built without the extension');
     if (this.registration !== 'none') {
       if (length !== this.registeredLength) fail('rseq', 'EINVAL', 'this thread already registered an rseq area');
       fail('rseq', 'EBUSY', 'this area is already registered');
@@ -301,7 +318,11 @@ export class SimulatedThread {
     // A longer registration must cover the feature size (its address must also be aligned to
     // AT_RSEQ_ALIGN, which the simulated area always is).
     if (length !== ORIG_RSEQ_SIZE && length < this.kernel.featureSize) {
-      fail('rseq', 'EINVAL', `a length other than ${ORIG_RSEQ_SIZE} must be at least the feature size ${this.kernel.featureSize}`);
+      fail(
+        'rseq',
+        'EINVAL',
+        `a length other than ${ORIG_RSEQ_SIZE} must be at least the feature size ${this.kernel.featureSize}`,
+      );
     }
     this.registration = length === ORIG_RSEQ_SIZE ? 'legacy' : 'optimized';
     this.registeredLength = length;
@@ -309,7 +330,8 @@ export class SimulatedThread {
     // flags are written on every registration (0 on a legacy one); slice_ctrl only on an optimized one.
     const available = this.registration === 'optimized' && this.kernel.configured && this.kernel.bootEnabled;
     this.enabledState = available && defaultOn;
-    this.kernelFlags = (available ? RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE : 0) | (this.enabledState ? RSEQ_CS_FLAG_SLICE_EXT_ENABLED : 0);
+    this.kernelFlags =
+      (available ? RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE : 0) | (this.enabledState ? RSEQ_CS_FLAG_SLICE_EXT_ENABLED : 0);
     this.view.setUint32(OFFSET_FLAGS, this.kernelFlags, true);
     if (this.registration === 'optimized') this.view.setUint32(OFFSET_SLICE_CTRL, 0, true);
     return 0;
@@ -344,8 +366,18 @@ export class SimulatedThread {
     const args = [option, arg2, arg3, arg4, arg5];
     args.forEach((a, i) => checkInteger(i === 0 ? 'option' : `arg${i + 1}`, a, 0, 0, Number.MAX_SAFE_INTEGER));
     this.syscallEntry(false);
-    const name = arg2 === PR_RSEQ_SLICE_EXTENSION_GET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)' : arg2 === PR_RSEQ_SLICE_EXTENSION_SET ? 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)' : 'prctl(PR_RSEQ_SLICE_EXTENSION)';
-    if (option !== PR_RSEQ_SLICE_EXTENSION) fail('prctl', 'EINVAL', `option ${option} is not modelled (only PR_RSEQ_SLICE_EXTENSION = ${PR_RSEQ_SLICE_EXTENSION})`);
+    const name =
+      arg2 === PR_RSEQ_SLICE_EXTENSION_GET
+        ? 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)'
+        : arg2 === PR_RSEQ_SLICE_EXTENSION_SET
+          ? 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)'
+          : 'prctl(PR_RSEQ_SLICE_EXTENSION)';
+    if (option !== PR_RSEQ_SLICE_EXTENSION)
+      fail(
+        'prctl',
+        'EINVAL',
+        `option ${option} is not modelled (only PR_RSEQ_SLICE_EXTENSION = ${PR_RSEQ_SLICE_EXTENSION})`,
+      );
     if (!this.kernel.extensionAbi) fail('prctl', 'EINVAL', 'PR_RSEQ_SLICE_EXTENSION is unknown before Linux 7.0');
     // kernel/sys.c checks arg4/arg5 before dispatching; a kernel built without the feature then
     // answers ENOTSUPP to every operation.
@@ -400,7 +432,8 @@ export class SimulatedThread {
   /** Any syscall other than rseq_slice_yield: ends an active grant (counted as an abort) and schedules. */
   syscall(name = 'getpid', options: SyscallOptions = {}): number {
     this.alive();
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`syscall(name): name must be a non-empty string; got ${String(name)}`);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new TypeError(`syscall(name): name must be a non-empty string; got ${String(name)}`);
     this.syscallEntry(false, entryNsOption('syscall', options));
     return 0;
   }
@@ -515,7 +548,8 @@ export class SimulatedThread {
     }
     this.checkFlags();
     if (this.expiry === null && this.area[OFFSET_GRANTED] !== 0) this.kill('user space set slice_ctrl.granted');
-    if (this.area[OFFSET_SLICE_CTRL + 2] !== 0 || this.area[OFFSET_SLICE_CTRL + 3] !== 0) this.kill('user space wrote the reserved slice_ctrl bytes');
+    if (this.area[OFFSET_SLICE_CTRL + 2] !== 0 || this.area[OFFSET_SLICE_CTRL + 3] !== 0)
+      this.kill('user space wrote the reserved slice_ctrl bytes');
   }
 
   private checkFlags(): void {

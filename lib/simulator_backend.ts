@@ -51,7 +51,9 @@ export class SimulatorBackend implements SliceBackend {
     this.sections = { kind: 'javascript', area: thread.area };
     this.fields = new Int32Array(thread.area.buffer, thread.area.byteOffset, 8);
     this.clock =
-      interruptRateHz > 0 ? new InterruptClock(new PoissonInterrupts(kernel, thread, kernel.seed, interruptRateHz), sectionNsec) : null;
+      interruptRateHz > 0
+        ? new InterruptClock(new PoissonInterrupts(kernel, thread, kernel.seed, interruptRateHz), sectionNsec)
+        : null;
   }
 
   disarm(): void {

@@ -56,7 +56,9 @@ export class SliceMutex {
     checkInteger('byteOffset', byteOffset, 0, 0, Math.max(0, buffer.byteLength - SLICE_MUTEX_BYTES));
     if (byteOffset % 4 !== 0) throw new RangeError(`byteOffset must be a multiple of 4; got ${byteOffset}`);
     if (buffer.byteLength - byteOffset < SLICE_MUTEX_BYTES) {
-      throw new RangeError(`SliceMutex needs ${SLICE_MUTEX_BYTES} bytes at byteOffset ${byteOffset}; the buffer has ${buffer.byteLength}`);
+      throw new RangeError(
+        `SliceMutex needs ${SLICE_MUTEX_BYTES} bytes at byteOffset ${byteOffset}; the buffer has ${buffer.byteLength}`,
+      );
     }
     checkOptionsObject('SliceMutex options', options, ['slice', 'spin']);
     this.#word = new Int32Array(buffer, byteOffset, 1);
@@ -83,7 +85,8 @@ export class SliceMutex {
   tryLock(): boolean {
     const c = Atomics.compareExchange(this.#word, STATE, FREE, this.#mine);
     if (c !== FREE) {
-      if ((c & ~CONTENDED) === this.#mine) throw new Error('SliceMutex: tryLock() by the thread that holds it (not recursive)');
+      if ((c & ~CONTENDED) === this.#mine)
+        throw new Error('SliceMutex: tryLock() by the thread that holds it (not recursive)');
       return false;
     }
     this.#slice?.enter();
@@ -95,7 +98,8 @@ export class SliceMutex {
     const w = this.#word;
     let c = Atomics.compareExchange(w, STATE, FREE, this.#mine);
     if (c !== FREE) {
-      if ((c & ~CONTENDED) === this.#mine) throw new Error('SliceMutex: lock() by the thread that holds it would deadlock (not recursive)');
+      if ((c & ~CONTENDED) === this.#mine)
+        throw new Error('SliceMutex: lock() by the thread that holds it would deadlock (not recursive)');
       this.#lockSlow(c);
     }
     this.#slice?.enter();
@@ -124,7 +128,11 @@ export class SliceMutex {
     const w = this.#word;
     const c = Atomics.load(w, STATE);
     if ((c & ~CONTENDED) !== this.#mine) {
-      throw new Error(c === FREE ? 'SliceMutex: unlock() of an unlocked mutex' : 'SliceMutex: unlock() by a thread that does not hold the lock');
+      throw new Error(
+        c === FREE
+          ? 'SliceMutex: unlock() of an unlocked mutex'
+          : 'SliceMutex: unlock() by a thread that does not hold the lock',
+      );
     }
     // Only the holder clears the word; a waiter may have set CONTENDED meanwhile, so exchange.
     // The section ends after the release, so a granted extension is given back with the lock
@@ -137,6 +145,12 @@ export class SliceMutex {
 
   /** Runs `fn` with the lock held and returns its value; `fn` must be synchronous. */
   withLock<T>(fn: () => T): T {
-    return runSynchronously('withLock(fn)', fn, this.#lock, this.#unlock, 'the lock is held only while fn runs synchronously');
+    return runSynchronously(
+      'withLock(fn)',
+      fn,
+      this.#lock,
+      this.#unlock,
+      'the lock is held only while fn runs synchronously',
+    );
   }
 }

@@ -5,7 +5,8 @@
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+    return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
@@ -36,7 +37,8 @@ export function checkInteger(name: string, value: unknown, fallback: number, min
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(`${name} must be an integer from ${min} to ${max}; got ${describe(value)}`);
   }
-  if (value < min || value > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}; got ${value}`);
+  if (value < min || value > max)
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}; got ${value}`);
   return value;
 }
 
@@ -46,7 +48,8 @@ export function checkNumber(name: string, value: unknown, fallback: number, min:
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TypeError(`${name} must be a number from ${min} to ${max}; got ${describe(value)}`);
   }
-  if (!(value >= min && value <= max)) throw new RangeError(`${name} must be a number from ${min} to ${max}; got ${value}`);
+  if (!(value >= min && value <= max))
+    throw new RangeError(`${name} must be a number from ${min} to ${max}; got ${value}`);
   return value;
 }
 

@@ -48,11 +48,10 @@ Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
   if (!args.TypedArray(0, "word", 1, &word, &wordLen) || !args.TypedArray(1, "stop", 1, &stop, &stopLen) ||
       !args.Boolean(2, "request", &request) || !args.Integer(3, "minNs", 0, kMaxSectionNs, &minNs) ||
       !args.Integer(4, "maxNs", 0, kMaxSectionNs, &maxNs) ||
-      (maxNs < minNs && !args.RangeError("need minNs <= maxNs; got minNs " + std::to_string(minNs) +
-                                         ", maxNs " + std::to_string(maxNs))) ||
+      (maxNs < minNs && !args.RangeError("need minNs <= maxNs; got minNs " + std::to_string(minNs) + ", maxNs " +
+                                         std::to_string(maxNs))) ||
       !args.Integer(5, "seed", 0, kMaxSafeInteger, &seed) || !args.BigUint64(6, "baseNs", &base) ||
-      !args.TypedArray(7, "acquired", 0, &acquired, &nAcq) ||
-      !args.TypedArray(8, "released", 0, &released, &nRel) ||
+      !args.TypedArray(7, "acquired", 0, &acquired, &nAcq) || !args.TypedArray(8, "released", 0, &released, &nRel) ||
       !args.TypedArray(9, "waits", 0, &waits, &nWait))
     return env.Undefined();
   // The generator's state: the seed's low 32 bits (seed >>> 0 in JavaScript), odd so never 0.
@@ -73,8 +72,7 @@ Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
     uint64_t t0 = MonotonicNs();
     for (;;) {
       int32_t expected = 0;
-      if (__atomic_compare_exchange_n(word, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-        break;
+      if (__atomic_compare_exchange_n(word, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) break;
       while (__atomic_load_n(word, __ATOMIC_RELAXED) != 0) CpuRelax();
     }
     uint64_t t1 = MonotonicNs();

@@ -72,9 +72,7 @@ Napi::Value ForkProbe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-Napi::Value OwnAreas(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), OwnAreasRegistered());
-}
+Napi::Value OwnAreas(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), OwnAreasRegistered()); }
 
 }  // namespace
 

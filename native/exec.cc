@@ -21,7 +21,8 @@ void SwallowSignal(int) {}
 bool StringArray(const Napi::CallbackInfo& info, size_t i, const char* name, std::vector<std::string>* out) {
   Napi::Env env = info.Env();
   if (info.Length() <= i || !info[i].IsArray()) {
-    Napi::TypeError::New(env, std::string("execvp: ") + name + " must be an array of strings").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, std::string("execvp: ") + name + " must be an array of strings")
+        .ThrowAsJavaScriptException();
     return false;
   }
   Napi::Array a = info[i].As<Napi::Array>();

@@ -84,7 +84,8 @@ class Args {
   template <typename T>
   bool TypedArray(size_t i, const char* name, size_t minLength, T** data, size_t* length) const {
     std::string accepted = TypedArrayKind<T>::name;
-    if (minLength > 0) accepted += " of at least " + std::to_string(minLength) + " element" + (minLength > 1 ? "s" : "");
+    if (minLength > 0)
+      accepted += " of at least " + std::to_string(minLength) + " element" + (minLength > 1 ? "s" : "");
     Napi::Value v = Arg(i);
     napi_typedarray_type actual;
     void* raw = nullptr;

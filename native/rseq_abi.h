@@ -26,8 +26,8 @@
 #define PR_RSEQ_SLICE_EXTENSION_SET 2
 #define PR_RSEQ_SLICE_EXT_ENABLE 0x01
 #endif
-static_assert(PR_RSEQ_SLICE_EXTENSION == 79 && PR_RSEQ_SLICE_EXTENSION_GET == 1 &&
-                  PR_RSEQ_SLICE_EXTENSION_SET == 2 && PR_RSEQ_SLICE_EXT_ENABLE == 1,
+static_assert(PR_RSEQ_SLICE_EXTENSION == 79 && PR_RSEQ_SLICE_EXTENSION_GET == 1 && PR_RSEQ_SLICE_EXTENSION_SET == 2 &&
+                  PR_RSEQ_SLICE_EXT_ENABLE == 1,
               "PR_RSEQ_SLICE_* as in include/uapi/linux/prctl.h");
 
 // getauxval keys: include/uapi/linux/auxvec.h.
@@ -46,9 +46,8 @@ static_assert(ENOTSUPP == 524, "ENOTSUPP as in include/linux/errno.h");
 
 // rseq_slice_yield(): 471 in the x86-64 table and in the generic table arm64, riscv64 and
 // loongarch64 use. Elsewhere, without the system's number, the call answers ENOSYS.
-#if !defined(__NR_rseq_slice_yield) && \
-    (defined(__x86_64__) || defined(__aarch64__) || (defined(__riscv) && __riscv_xlen == 64) || \
-     defined(__loongarch64))
+#if !defined(__NR_rseq_slice_yield) && (defined(__x86_64__) || defined(__aarch64__) || \
+                                        (defined(__riscv) && __riscv_xlen == 64) || defined(__loongarch64))
 #define __NR_rseq_slice_yield 471
 #endif
 
@@ -59,9 +58,9 @@ namespace rseq_slice {
 union SliceCtrl {
   uint32_t all;
   struct {
-    uint8_t request;   // user sets 1; user or kernel clears
-    uint8_t granted;   // kernel only: user space must never write it
-    uint16_t reserved; // nobody writes it
+    uint8_t request;    // user sets 1; user or kernel clears
+    uint8_t granted;    // kernel only: user space must never write it
+    uint16_t reserved;  // nobody writes it
   } bytes;
 };
 

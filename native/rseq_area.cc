@@ -82,7 +82,7 @@ struct OwnArea {
 thread_local OwnArea ownArea;
 thread_local AreaState state;
 thread_local bool resolved = false;
-thread_local int probeDepth = 0;         // nested BeginAreaProbe calls still open
+thread_local int probeDepth = 0;            // nested BeginAreaProbe calls still open
 thread_local bool resolvedByProbe = false;  // the first resolution ran inside a probe
 
 void RegisterOwn(const Environment& env, bool defaultOn) {

@@ -12,19 +12,19 @@ namespace rseq_slice {
 enum class AreaOwner : int { kNone = 0, kLibc = 1, kAddon = 2 };
 
 struct AreaState {
-  Rseq* area = nullptr;        // null when the thread has no usable area
+  Rseq* area = nullptr;  // null when the thread has no usable area
   AreaOwner owner = AreaOwner::kNone;
-  uint32_t length = 0;         // registration length (32 = legacy, longer = optimized)
-  uint32_t featureSize = 0;    // bytes of the area the kernel keeps up to date
-  int error = 0;               // errno of the failed registration, 0 when none failed
-  bool defaultOn = false;      // registered with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON
+  uint32_t length = 0;       // registration length (32 = legacy, longer = optimized)
+  uint32_t featureSize = 0;  // bytes of the area the kernel keeps up to date
+  int error = 0;             // errno of the failed registration, 0 when none failed
+  bool defaultOn = false;    // registered with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON
 };
 
 // What libc and the kernel told us, independent of the thread.
 struct Environment {
-  bool libcSymbols;        // __rseq_offset and __rseq_size found with dlsym
+  bool libcSymbols;  // __rseq_offset and __rseq_size found with dlsym
   long libcRseqOffset;
-  uint32_t libcRseqSize;   // 0: libc did not register
+  uint32_t libcRseqSize;         // 0: libc did not register
   unsigned long auxFeatureSize;  // getauxval(AT_RSEQ_FEATURE_SIZE), 0 when absent
   unsigned long auxAlign;        // getauxval(AT_RSEQ_ALIGN), 0 when absent
 };

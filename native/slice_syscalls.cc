@@ -1,10 +1,10 @@
 #include "slice_syscalls.h"
 
-#include <cerrno>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include "rseq_abi.h"
 

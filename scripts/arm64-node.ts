@@ -12,7 +12,20 @@ import * as path from 'node:path';
 
 /** nodejs and what it loads: its shared libraries, and the JavaScript builtins Debian keeps outside. */
 export const ARM64_NODE_PACKAGES = [
-  ...['nodejs', 'libnode108', 'libc6', 'libgcc-s1', 'libstdc++6', 'libbrotli1', 'libc-ares2', 'libssl3', 'libicu72', 'libnghttp2-14', 'libuv1', 'zlib1g'].map((p) => `${p}:arm64`),
+  ...[
+    'nodejs',
+    'libnode108',
+    'libc6',
+    'libgcc-s1',
+    'libstdc++6',
+    'libbrotli1',
+    'libc-ares2',
+    'libssl3',
+    'libicu72',
+    'libnghttp2-14',
+    'libuv1',
+    'zlib1g',
+  ].map((p) => `${p}:arm64`),
   'node-cjs-module-lexer',
   'node-acorn',
   'node-undici',
@@ -25,17 +38,24 @@ const SCRIPT = path.join(__dirname, 'debian-suite');
 /** The command prefix [qemu-aarch64-static, -L, root, node]; with `fetch`, downloads what is missing. */
 export function arm64Node(fetch: boolean): Arm64Node {
   const qemu = spawnSync('sh', ['-c', 'command -v qemu-aarch64-static'], { encoding: 'utf8' });
-  if (qemu.status !== 0) return { ok: false, reason: 'qemu-aarch64-static is not installed (Debian package qemu-user-static)' };
-  const base = process.env.RSEQ_SLICE_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'rseq-slice');
+  if (qemu.status !== 0)
+    return { ok: false, reason: 'qemu-aarch64-static is not installed (Debian package qemu-user-static)' };
+  const base =
+    process.env.RSEQ_SLICE_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'rseq-slice');
   const env = { ...process.env, RSEQ_SLICE_CACHE: path.join(base, 'arm64') };
-  const r = spawnSync(SCRIPT, fetch ? ['bookworm', ...ARM64_NODE_PACKAGES] : ['--print-root', 'bookworm'], { encoding: 'utf8', env });
+  const r = spawnSync(SCRIPT, fetch ? ['bookworm', ...ARM64_NODE_PACKAGES] : ['--print-root', 'bookworm'], {
+    encoding: 'utf8',
+    env,
+  });
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop();
     return { ok: false, reason: `Debian bookworm's nodejs:arm64 is not at hand: ${why}` };
   }
   const root = r.stdout.trim();
   const node = path.join(root, 'usr', 'bin', 'node');
-  if (!fs.existsSync(node)) return { ok: false, reason: `no usr/bin/node under ${root} (run scripts/arm64-node.ts --fetch)` };
+  if (!fs.existsSync(node))
+    return { ok: false, reason: `no usr/bin/node under ${root} (run scripts/arm64-node.ts --fetch)` };
   return { ok: true, root, node: [qemu.stdout.trim(), '-L', root, node] };
 }
 

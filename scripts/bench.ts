@@ -19,7 +19,9 @@ import type { SliceExtension } from '../dist/extension';
 import { detect, open, SliceMutex } from '../dist';
 import { formatResult, runContention, type ContentionResult } from './contention';
 
-const { benchHandle } = require('./bench-handle') as { benchHandle: (fastPath: 'javascript' | 'native-call') => SliceExtension };
+const { benchHandle } = require('./bench-handle') as {
+  benchHandle: (fastPath: 'javascript' | 'native-call') => SliceExtension;
+};
 
 const INNER = 1000;
 
@@ -31,9 +33,12 @@ interface Figure {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, time: { type: 'string' }, 'no-contended': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean' }, time: { type: 'string' }, 'no-contended': { type: 'boolean' } },
+  });
   const time = values.time === undefined ? 500 : Number(values.time);
-  if (!Number.isFinite(time) || time <= 0) throw new Error(`--time must be a positive number of ms; got ${values.time}`);
+  if (!Number.isFinite(time) || time <= 0)
+    throw new Error(`--time must be a positive number of ms; got ${values.time}`);
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
   const js = benchHandle('javascript');
@@ -143,7 +148,8 @@ async function main(): Promise<void> {
   const contended: ContentionResult[] = [];
   if (!values['no-contended']) {
     for (const workers of [2, 4, 8]) {
-      for (const slice of ['off', 'on'] as const) contended.push(await runContention({ workers, seconds: 1, slice, hog: false }));
+      for (const slice of ['off', 'on'] as const)
+        contended.push(await runContention({ workers, seconds: 1, slice, hog: false }));
     }
   }
   const machine = {
@@ -158,7 +164,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ machine, inner: INNER, figures, contended }, null, 2));
     return;
   }
-  console.log(`${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}; slice extension ${machine.sliceExtension ? 'available' : 'not available (the fast path is measured over the real area, never granted)'}`);
+  console.log(
+    `${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}; slice extension ${machine.sliceExtension ? 'available' : 'not available (the fast path is measured over the real area, never granted)'}`,
+  );
   console.log('median ns per operation (loop overhead subtracted where a baseline is a loop)\n');
   for (const f of figures) {
     const ratio = f.ratio !== undefined ? `  ${f.ratio.toFixed(2)}x ${f.baseline}` : '';
@@ -169,7 +177,10 @@ async function main(): Promise<void> {
     for (const r of contended) console.log(`  ${formatResult(r)}`);
     for (const workers of [2, 4, 8]) {
       const [off, on] = contended.filter((r) => r.workers === workers);
-      if (off && on) console.log(`  ${workers} workers: throughput on/off ${(on.opsPerSec / off.opsPerSec).toFixed(3)}x, wait p99 on/off ${(on.waitNs.p99 / Math.max(1, off.waitNs.p99)).toFixed(3)}x`);
+      if (off && on)
+        console.log(
+          `  ${workers} workers: throughput on/off ${(on.opsPerSec / off.opsPerSec).toFixed(3)}x, wait p99 on/off ${(on.waitNs.p99 / Math.max(1, off.waitNs.p99)).toFixed(3)}x`,
+        );
     }
   }
   if (sink === 0.5) console.log(''); // keep `sink` observable

@@ -30,7 +30,11 @@ const hr = process.hrtime.bigint;
 parentPort.postMessage('ready');
 Atomics.wait(stopFlag, 1, 0);
 while (Atomics.load(stopFlag, 0) === 0) {
-  x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+  x ^= x << 13;
+  x >>>= 0;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  x >>>= 0;
   const sectionNs = BigInt(minNs + (x % (maxNs - minNs + 1)));
   const t0 = hr();
   mutex.lock();
@@ -47,4 +51,9 @@ while (Atomics.load(stopFlag, 0) === 0) {
   }
   ops++;
 }
-parentPort.postMessage({ ops, waits: waits.subarray(0, n), holds: holds.subarray(0, n), stats: handle ? handle.stats : null });
+parentPort.postMessage({
+  ops,
+  waits: waits.subarray(0, n),
+  holds: holds.subarray(0, n),
+  stats: handle ? handle.stats : null,
+});

@@ -44,7 +44,8 @@ export interface ContentionResult {
 function distribution(samples: Float64Array[]): Distribution {
   const all = concat(samples);
   all.sort();
-  const at = (q: number): number => (all.length ? (all[Math.min(all.length - 1, Math.floor(q * all.length))] as number) : 0);
+  const at = (q: number): number =>
+    all.length ? (all[Math.min(all.length - 1, Math.floor(q * all.length))] as number) : 0;
   return { p50: at(0.5), p99: at(0.99), max: all.length ? (all[all.length - 1] as number) : 0 };
 }
 
@@ -55,13 +56,24 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRes
   const stopFlag = new Int32Array(stop);
   const before = readKernelSliceStats();
   const hog = o.hog
-    ? new Worker('const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;', { eval: true, workerData: stop })
+    ? new Worker(
+        'const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;',
+        { eval: true, workerData: stop },
+      )
     : null;
   const workers = Array.from(
     { length: o.workers },
     (_, i) =>
       new Worker(path.join(__dirname, 'contention-worker.js'), {
-        workerData: { buffer, stop, slice: o.slice, minNs: o.minNs ?? 1000, maxNs: o.maxNs ?? 20000, seed: i + 1, maxSamples: 1_000_000 },
+        workerData: {
+          buffer,
+          stop,
+          slice: o.slice,
+          minNs: o.minNs ?? 1000,
+          maxNs: o.maxNs ?? 20000,
+          seed: i + 1,
+          maxSamples: 1_000_000,
+        },
       }),
   );
   type Report = { ops: number; waits: Float64Array; holds: Float64Array; stats: ContentionResult['outcomes'] };
@@ -89,7 +101,8 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRes
   for (const d of done) {
     if (!d.stats) continue;
     outcomes ??= { sections: 0, clean: 0, yielded: 0, raced: 0, revoked: 0 };
-    for (const k of Object.keys(outcomes) as Array<keyof NonNullable<ContentionResult['outcomes']>>) outcomes[k] += d.stats[k];
+    for (const k of Object.keys(outcomes) as Array<keyof NonNullable<ContentionResult['outcomes']>>)
+      outcomes[k] += d.stats[k];
   }
   const kernel = before && after ? countersDelta(before, after) : null;
   return {
@@ -109,8 +122,12 @@ function us(ns: number): string {
 }
 
 export function formatResult(r: ContentionResult): string {
-  const k = r.kernel ? ` | debugfs sgrant ${r.kernel.sgrant} syield ${r.kernel.syield} srevok ${r.kernel.srevok} sexpir ${r.kernel.sexpir} sabort ${r.kernel.sabort}` : '';
-  const out = r.outcomes ? ` | yielded ${r.outcomes.yielded} raced ${r.outcomes.raced} revoked ${r.outcomes.revoked}` : '';
+  const k = r.kernel
+    ? ` | debugfs sgrant ${r.kernel.sgrant} syield ${r.kernel.syield} srevok ${r.kernel.srevok} sexpir ${r.kernel.sexpir} sabort ${r.kernel.sabort}`
+    : '';
+  const out = r.outcomes
+    ? ` | yielded ${r.outcomes.yielded} raced ${r.outcomes.raced} revoked ${r.outcomes.revoked}`
+    : '';
   return (
     `slice ${r.slice.padEnd(3)} ${String(r.workers)} workers: ${Math.round(r.opsPerSec)} ops/s; ` +
     `hold p50/p99/max ${us(r.holdNs.p50)}/${us(r.holdNs.p99)}/${us(r.holdNs.max)} µs; ` +
@@ -136,11 +153,19 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
-  for (const [name, v] of [['workers', workers], ['seconds', seconds], ['rounds', rounds]] as const) {
-    if (!Number.isFinite(v) || v <= 0 || (name !== 'seconds' && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${name === 'seconds' ? 'number' : 'integer'}; got ${String(v)}`);
+  for (const [name, v] of [
+    ['workers', workers],
+    ['seconds', seconds],
+    ['rounds', rounds],
+  ] as const) {
+    if (!Number.isFinite(v) || v <= 0 || (name !== 'seconds' && !Number.isInteger(v)))
+      throw new Error(`--${name} must be a positive ${name === 'seconds' ? 'number' : 'integer'}; got ${String(v)}`);
   }
   const all: ContentionResult[] = [];
-  if (!values.json) console.log(`${os.cpus().length} CPUs, kernel ${os.release()}, ${workers} workers${values.hog ? ' + a CPU hog' : ''}, sections 1–20 µs, ${seconds} s per measurement`);
+  if (!values.json)
+    console.log(
+      `${os.cpus().length} CPUs, kernel ${os.release()}, ${workers} workers${values.hog ? ' + a CPU hog' : ''}, sections 1–20 µs, ${seconds} s per measurement`,
+    );
   for (let round = 1; round <= rounds; round++) {
     for (const slice of ['off', 'on'] as const) {
       const r = await runContention({ workers, seconds, slice, hog: values.hog });

@@ -38,13 +38,28 @@ export function glibcRuntime(suite: GlibcSuite, fetch: boolean): GlibcRuntime {
   }
   const root = r.stdout.trim();
   // bullseye keeps libc in /lib, later releases in /usr/lib.
-  const dirs = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => path.join(root, d)).filter((d) => fs.existsSync(d));
+  const dirs = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu']
+    .map((d) => path.join(root, d))
+    .filter((d) => fs.existsSync(d));
   const loader = dirs.map((d) => path.join(d, 'ld-linux-x86-64.so.2')).find((f) => fs.existsSync(f));
   if (loader === undefined) return { ok: false, suite, reason: `no ld-linux-x86-64.so.2 under ${root}` };
   // A partial fetch (one package unpacked, another failed) must not pass for a runtime.
-  const lacking = ['libc.so.6', 'libstdc++.so.6', 'libgcc_s.so.1'].filter((lib) => !dirs.some((d) => fs.existsSync(path.join(d, lib))));
-  if (lacking.length > 0) return { ok: false, suite, reason: `${root} lacks ${lacking.join(', ')} (a partial fetch: run scripts/other-glibc.ts ${suite} --fetch)` };
-  return { ok: true, suite, glibcVersion: GLIBC_SUITES[suite], root, node: [loader, '--library-path', dirs.join(':'), process.execPath] };
+  const lacking = ['libc.so.6', 'libstdc++.so.6', 'libgcc_s.so.1'].filter(
+    (lib) => !dirs.some((d) => fs.existsSync(path.join(d, lib))),
+  );
+  if (lacking.length > 0)
+    return {
+      ok: false,
+      suite,
+      reason: `${root} lacks ${lacking.join(', ')} (a partial fetch: run scripts/other-glibc.ts ${suite} --fetch)`,
+    };
+  return {
+    ok: true,
+    suite,
+    glibcVersion: GLIBC_SUITES[suite],
+    root,
+    node: [loader, '--library-path', dirs.join(':'), process.execPath],
+  };
 }
 
 if (require.main === module) {

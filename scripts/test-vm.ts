@@ -29,9 +29,23 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'glibc-on', glibcOff: false, specs: [[false, 'legacy.vm.ts'], [true, 'exec.vm.ts']] },
+  {
+    name: 'glibc-on',
+    glibcOff: false,
+    specs: [
+      [false, 'legacy.vm.ts'],
+      [true, 'exec.vm.ts'],
+    ],
+  },
   { name: `glibc-${GLIBC_SUITES.trixie}`, glibc: 'trixie', glibcOff: false, specs: [[true, 'glibc-optimized.vm.ts']] },
-  { name: 'glibc-off', glibcOff: true, specs: [[false, 'differential.vm.ts'], [true, 'optimized.vm.ts']] },
+  {
+    name: 'glibc-off',
+    glibcOff: true,
+    specs: [
+      [false, 'differential.vm.ts'],
+      [true, 'optimized.vm.ts'],
+    ],
+  },
   { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },
   { name: 'debug', append: 'rseq_debug=1', glibcOff: true, specs: [[true, 'debug.vm.ts']] },
   { name: `glibc-${GLIBC_SUITES.bullseye}`, glibc: 'bullseye', glibcOff: false, specs: [[true, 'glibc-old.vm.ts']] },
@@ -47,7 +61,8 @@ function kernelList(flags: string[] | undefined): string[] {
 }
 
 function missing(kernels: string[]): string | null {
-  if (kernels.length === 0) return 'no kernel: RSEQ_SLICE_KERNEL is not set and no --kernel given (point it at a bzImage built with CONFIG_RSEQ_SLICE_EXTENSION; several: separate with ":")';
+  if (kernels.length === 0)
+    return 'no kernel: RSEQ_SLICE_KERNEL is not set and no --kernel given (point it at a bzImage built with CONFIG_RSEQ_SLICE_EXTENSION; several: separate with ":")';
   for (const kernel of kernels) if (!fs.existsSync(kernel)) return `kernel image ${kernel} does not exist`;
   const qemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' });
   if (qemu.status !== 0) return 'qemu-system-x86_64 is not installed (Debian package qemu-system-x86)';
@@ -66,20 +81,33 @@ function nodeCommand(v: Variant, fetch: boolean): string[] | string {
 
 /** Boots `kernel` with the variant and runs its specs with `node`; true when all passed. */
 function runVariant(kernel: string, v: Variant, node: string[]): boolean {
-  const commands = v.specs.map(([pin, spec]) => [...(pin ? ['taskset', '-c', '1'] : []), ...node, ...MOCHA, `test/vm/${spec}`].map(quote).join(' '));
+  const commands = v.specs.map(([pin, spec]) =>
+    [...(pin ? ['taskset', '-c', '1'] : []), ...node, ...MOCHA, `test/vm/${spec}`].map(quote).join(' '),
+  );
   const args = ['--kernel', kernel, '--cpus', '2', '--timeout', '1800'];
   if (v.append) args.push('--append', v.append);
   const env = { ...process.env };
   if (v.glibcOff) env.GLIBC_TUNABLES = GLIBC_OFF;
   else delete env.GLIBC_TUNABLES;
-  console.log(`\n=== VM variant ${v.name} on ${path.basename(kernel)}: ${v.append ?? 'default command line'}, GLIBC_TUNABLES=${env.GLIBC_TUNABLES ?? '(unset)'}, node: ${node.join(' ')}`);
-  const r = spawnSync(path.join(ROOT, 'scripts', 'vm-run'), [...args, '--', 'sh', '-c', commands.join(' && ')], { cwd: ROOT, env, stdio: 'inherit' });
+  console.log(
+    `\n=== VM variant ${v.name} on ${path.basename(kernel)}: ${v.append ?? 'default command line'}, GLIBC_TUNABLES=${env.GLIBC_TUNABLES ?? '(unset)'}, node: ${node.join(' ')}`,
+  );
+  const r = spawnSync(path.join(ROOT, 'scripts', 'vm-run'), [...args, '--', 'sh', '-c', commands.join(' && ')], {
+    cwd: ROOT,
+    env,
+    stdio: 'inherit',
+  });
   return r.status === 0;
 }
 
 function main(): number {
   const { values } = parseArgs({
-    options: { 'if-configured': { type: 'boolean' }, 'require-all': { type: 'boolean' }, only: { type: 'string' }, kernel: { type: 'string', multiple: true } },
+    options: {
+      'if-configured': { type: 'boolean' },
+      'require-all': { type: 'boolean' },
+      only: { type: 'string' },
+      kernel: { type: 'string', multiple: true },
+    },
   });
   const kernels = kernelList(values.kernel);
   const why = missing(kernels);
@@ -89,7 +117,9 @@ function main(): number {
   }
   const variants = VARIANTS.filter((v) => values.only === undefined || v.name === values.only);
   if (variants.length === 0) {
-    console.error(`test-vm: unknown variant ${JSON.stringify(values.only)}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+    console.error(
+      `test-vm: unknown variant ${JSON.stringify(values.only)}; known: ${VARIANTS.map((v) => v.name).join(', ')}`,
+    );
     return 2;
   }
   // The packages come from the cache (.ci/run fetches them; so does this script unless
@@ -118,7 +148,11 @@ function main(): number {
   const total = kernels.length * variants.length;
   const skipped = values['require-all'] ? 0 : nodes.filter((n) => typeof n === 'string').length * kernels.length;
   const skips = skipped ? ` (${skipped} skipped)` : '';
-  console.log(failed ? `\nVM suite: ${failed} of ${total} kernel × variant run(s) failed${skips}` : `\nVM suite: all ${total - skipped} kernel × variant run(s) passed${skips}`);
+  console.log(
+    failed
+      ? `\nVM suite: ${failed} of ${total} kernel × variant run(s) failed${skips}`
+      : `\nVM suite: all ${total - skipped} kernel × variant run(s) passed${skips}`,
+  );
   return failed ? 1 : 0;
 }
 

@@ -32,7 +32,12 @@ describe('ABI numbers: lib/abi.ts equals the addon', function () {
   });
 
   it('numbers the outcome names as native/fast_path.h numbers the outcomes', () => {
-    const byName = { clean: constants.OUTCOME_CLEAN, yielded: constants.OUTCOME_YIELDED, raced: constants.OUTCOME_RACED, revoked: constants.OUTCOME_REVOKED };
+    const byName = {
+      clean: constants.OUTCOME_CLEAN,
+      yielded: constants.OUTCOME_YIELDED,
+      raced: constants.OUTCOME_RACED,
+      revoked: constants.OUTCOME_REVOKED,
+    };
     expect(abi.OUTCOMES.length).to.equal(Object.keys(byName).length);
     for (const [name, value] of Object.entries(byName)) expect(abi.OUTCOMES[value], name).to.equal(name);
   });

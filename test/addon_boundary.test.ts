@@ -36,10 +36,34 @@ describe('native addon: checked arguments at the N-API boundary', function () {
 
   // Each argument of each function, with valid values in the other places.
   const cases: { fn: string; call: () => Call; valid: unknown[]; names: string[]; accepted: string }[] = [
-    { fn: 'prctl', call: () => addon.prctl as Call, valid: [1, 0, 0, 0], names: ['op', 'arg3', 'arg4', 'arg5'], accepted: UINT32 },
-    { fn: 'sectionLoop', call: () => addon.sectionLoop as Call, valid: [0, 0], names: ['count', 'spinNs'], accepted: SAFE },
-    { fn: 'readField', call: () => addon.readField as Call, valid: [0], names: ['offset'], accepted: 'an integer from 0 to 28' },
-    { fn: 'rawRegister', call: () => addon.diagnostics.rawRegister as Call, valid: [0, 0], names: ['length', 'flags'], accepted: '' },
+    {
+      fn: 'prctl',
+      call: () => addon.prctl as Call,
+      valid: [1, 0, 0, 0],
+      names: ['op', 'arg3', 'arg4', 'arg5'],
+      accepted: UINT32,
+    },
+    {
+      fn: 'sectionLoop',
+      call: () => addon.sectionLoop as Call,
+      valid: [0, 0],
+      names: ['count', 'spinNs'],
+      accepted: SAFE,
+    },
+    {
+      fn: 'readField',
+      call: () => addon.readField as Call,
+      valid: [0],
+      names: ['offset'],
+      accepted: 'an integer from 0 to 28',
+    },
+    {
+      fn: 'rawRegister',
+      call: () => addon.diagnostics.rawRegister as Call,
+      valid: [0, 0],
+      names: ['length', 'flags'],
+      accepted: '',
+    },
   ];
   const rawAccepted: Record<string, string> = { length: 'an integer from 0 to 64', flags: UINT32 };
 
@@ -50,7 +74,10 @@ describe('native addon: checked arguments at the N-API boundary', function () {
         for (const [label, value, errorClass, shown] of BAD) {
           const args = [...c.valid];
           args[i] = value;
-          expect(() => c.call()(...args), `${c.fn} with ${name} = ${label}`).to.throw(errorClass, `${c.fn}: ${name} must be ${accepted}; got ${shown}`);
+          expect(() => c.call()(...args), `${c.fn} with ${name} = ${label}`).to.throw(
+            errorClass,
+            `${c.fn}: ${name} must be ${accepted}; got ${shown}`,
+          );
         }
       });
     });

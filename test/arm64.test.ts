@@ -47,9 +47,14 @@ describe('linux-arm64: cross-compiled, run under qemu-user', function () {
     before(function () {
       if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
       project = freshProject('app-arm64');
-      execFileSync('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], { cwd: project, stdio: 'ignore' });
+      execFileSync(
+        'npm',
+        ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()],
+        { cwd: project, stdio: 'ignore' },
+      );
       const dir = path.join(project, 'node_modules', 'rseq-slice', 'prebuilds', 'linux-arm64');
-      if (!fs.existsSync(dir)) skipUnlessCi(this, `the tarball has no prebuilds/linux-arm64 (npm pack had no ${CROSS}; scripts/prebuild)`);
+      if (!fs.existsSync(dir))
+        skipUnlessCi(this, `the tarball has no prebuilds/linux-arm64 (npm pack had no ${CROSS}; scripts/prebuild)`);
       binary = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.node')) ?? '');
     });
 
@@ -65,10 +70,23 @@ describe('linux-arm64: cross-compiled, run under qemu-user', function () {
       const code =
         "const r = require('rseq-slice'); const d = r.detect(); const h = r.open(); h.run(() => 1); " +
         'console.log(JSON.stringify({ arch: process.arch, napi: process.versions.napi, addon: d.addon, rseq: d.rseq, backend: h.backend, sections: h.stats.sections }))';
-      const r = spawnSync(n.node[0] as string, [...n.node.slice(1), '-e', code], { cwd: project, encoding: 'utf8', timeout: 240_000 });
+      const r = spawnSync(n.node[0] as string, [...n.node.slice(1), '-e', code], {
+        cwd: project,
+        encoding: 'utf8',
+        timeout: 240_000,
+      });
       expect(r.status, r.stderr).to.equal(0);
-      const out = JSON.parse(r.stdout) as { arch: string; napi: string; addon: { loaded: boolean; btrl: boolean; error?: string }; rseq: { reason?: string }; backend: string; sections: number };
-      console.log(`      arm64 node: N-API ${out.napi}, addon ${JSON.stringify(out.addon)}, rseq: ${out.rseq.reason ?? 'registered'}`);
+      const out = JSON.parse(r.stdout) as {
+        arch: string;
+        napi: string;
+        addon: { loaded: boolean; btrl: boolean; error?: string };
+        rseq: { reason?: string };
+        backend: string;
+        sections: number;
+      };
+      console.log(
+        `      arm64 node: N-API ${out.napi}, addon ${JSON.stringify(out.addon)}, rseq: ${out.rseq.reason ?? 'registered'}`,
+      );
       expect(out.arch).to.equal('arm64');
       expect(out.addon, out.addon.error).to.deep.equal({ loaded: true, btrl: false });
       expect(out.sections).to.equal(1);

@@ -38,8 +38,16 @@ function fake(request: boolean, sections: number, holdNs: number, preempted: num
     threads: [{ tid: 1, sections, acquired, released, waits: new Float64Array(sections).fill(2000), outcomes: null }],
     baseNs: 0n,
     outcomes: request ? { sections, clean: sections - 3, yielded: 3, raced: 0, revoked: 0 } : null,
-    kernel: request ? { sgrant: 3, sexpir: 0, srevok: 0, syield: 3, sabort: 0 } : { sgrant: 0, sexpir: 0, srevok: 0, syield: 0, sabort: 0 },
-    trace: { preemptedSections: preempted, preemptions: preempted, blockedWhileHolding: 0, switchOuts: preempted + 5, overruns: 0 },
+    kernel: request
+      ? { sgrant: 3, sexpir: 0, srevok: 0, syield: 3, sabort: 0 }
+      : { sgrant: 0, sexpir: 0, srevok: 0, syield: 0, sabort: 0 },
+    trace: {
+      preemptedSections: preempted,
+      preemptions: preempted,
+      blockedWhileHolding: 0,
+      switchOuts: preempted + 5,
+      overruns: 0,
+    },
   };
 }
 
@@ -64,17 +72,33 @@ describe('bench options and scenarios', () => {
     const o = parseBenchOptions({ scenario: ['quick,spin-js-2x-under', 'spin-js-cpus+1-under'] });
     expect(o.scenarios.map((s) => s.name)).to.deep.equal(['spin-js-cpus+1-under', 'spin-js-2x-under']);
     expect(selectScenarios(['all'])).to.have.length(SCENARIOS.length);
-    expect(() => selectScenarios(['nope'])).to.throw(RangeError, /unknown scenario "nope"; accepted: default, quick, all, spin-js-cpus\+1-under/);
+    expect(() => selectScenarios(['nope'])).to.throw(
+      RangeError,
+      /unknown scenario "nope"; accepted: default, quick, all, spin-js-cpus\+1-under/,
+    );
   });
 
   it('bad numbers are RangeErrors that say what is accepted', () => {
-    expect(() => parseBenchOptions({ rounds: '0' })).to.throw(RangeError, /--rounds must be an integer from 1 to 100; got "0"/);
+    expect(() => parseBenchOptions({ rounds: '0' })).to.throw(
+      RangeError,
+      /--rounds must be an integer from 1 to 100; got "0"/,
+    );
     expect(() => parseBenchOptions({ rounds: '2.5' })).to.throw(RangeError, /--rounds/);
-    expect(() => parseBenchOptions({ seconds: 'x' })).to.throw(RangeError, /--seconds must be a number from 0.1 to 600/);
+    expect(() => parseBenchOptions({ seconds: 'x' })).to.throw(
+      RangeError,
+      /--seconds must be a number from 0.1 to 600/,
+    );
     expect(() => parseBenchOptions({ seconds: '' })).to.throw(RangeError, /--seconds/);
-    expect(() => parseBenchOptions({ 'extension-nsec': '60000' })).to.throw(RangeError, /--extension-nsec must be an integer from 5000 to 50000/);
+    expect(() => parseBenchOptions({ 'extension-nsec': '60000' })).to.throw(
+      RangeError,
+      /--extension-nsec must be an integer from 5000 to 50000/,
+    );
     expect(() => parseBenchOptions({ report: ' ' })).to.throw(RangeError, /--report needs a directory/);
-    expect(parseBenchOptions({ 'extension-nsec': '50000', 'no-trace': true, seconds: '0.5' })).to.deep.include({ extensionNsec: 50000, trace: false, seconds: 0.5 });
+    expect(parseBenchOptions({ 'extension-nsec': '50000', 'no-trace': true, seconds: '0.5' })).to.deep.include({
+      extensionNsec: 50000,
+      trace: false,
+      seconds: 0.5,
+    });
   });
 
   it('section lengths follow the extension; thread counts follow the CPUs', () => {
@@ -82,7 +106,13 @@ describe('bench options and scenarios', () => {
     expect(sectionRange('near', 50_000)).to.deep.equal({ min: 40_000, max: 50_000 });
     expect(sectionRange('above', 5000)).to.deep.equal({ min: 10_000, max: 15_000 });
     expect(resolveScenario(anchor, 2, 50_000).workers).to.equal(3);
-    expect(resolveScenario(SCENARIOS.find((s) => s.name === 'spin-js-4x-under')!, 2, 50_000).workers).to.equal(8);
+    expect(
+      resolveScenario(
+        SCENARIOS.find((s) => s.name === 'spin-js-4x-under')!,
+        2,
+        50_000,
+      ).workers,
+    ).to.equal(8);
   });
 
   it('the goals apply to oversubscribed scenarios with sections under the extension only', () => {
@@ -108,7 +138,11 @@ describe('bench summaries and report', () => {
     expect(s.pooled.on.kernel).to.deep.include({ sgrant: 9, syield: 9 });
     expect(s.rounds[0]!.on.holdNs.p50).to.equal(8000);
     const goals = Object.fromEntries(s.goals!.map((g) => [g.name, g.met]));
-    expect(goals).to.deep.equal({ 'holder preemptions on/off': true, 'hold p99.9 on/off': true, 'throughput on/off': true });
+    expect(goals).to.deep.equal({
+      'holder preemptions on/off': true,
+      'hold p99.9 on/off': true,
+      'throughput on/off': true,
+    });
     expect(s.histogram.off.counts.reduce((a, b) => a + b)).to.equal(30_000);
   });
 
@@ -124,22 +158,36 @@ describe('bench summaries and report', () => {
 
   it('the table has one row per scenario with the counts off → on and the ratio spread', () => {
     const table = formatTable([summary([100, 50, 80], [10, 10, 4])]);
-    const rows = table.split("\n");
+    const rows = table.split('\n');
     expect(rows).to.have.length(3);
-    expect(rows[2]).to.match(/^\| spin-js-cpus\+1-under \| 3 \| 5\.0–10\.0 \| 76\.7 → 8\.00 \| 0\.10× \(0\.05–0\.20\) \|/);
+    expect(rows[2]).to.match(
+      /^\| spin-js-cpus\+1-under \| 3 \| 5\.0–10\.0 \| 76\.7 → 8\.00 \| 0\.10× \(0\.05–0\.20\) \|/,
+    );
     expect(rows[2]).to.contain('| 9/0/0 | 9/9/0/0/0 |');
   });
 
   it('chart option: log axes, both series, the extension marked; empty bins left out', () => {
     const s = summary([100, 50, 80], [10, 10, 4]);
-    const o = chartOption(s) as { xAxis: { type: string }; yAxis: { type: string }; series: Array<{ name: string; data: unknown[]; markLine?: { data: Array<{ xAxis: number }> } }> };
+    const o = chartOption(s) as {
+      xAxis: { type: string };
+      yAxis: { type: string };
+      series: Array<{ name: string; data: unknown[]; markLine?: { data: Array<{ xAxis: number }> } }>;
+    };
     expect(o.xAxis.type).to.equal('log');
     expect(o.yAxis.type).to.equal('log');
     expect(o.series.map((x) => x.name)).to.deep.equal(['requests off', 'requests on']);
     expect(o.series[0]!.markLine!.data[0]!.xAxis).to.equal(50);
-    expect(histogramPoints({ edges: [1, 10, 100, 1000, 10_000], counts: [0, 6, 0, 2] })).to.deep.equal([[10, 7500], [100, 7500], null, [1000, 2500], [10_000, 2500]]);
+    expect(histogramPoints({ edges: [1, 10, 100, 1000, 10_000], counts: [0, 6, 0, 2] })).to.deep.equal([
+      [10, 7500],
+      [100, 7500],
+      null,
+      [1000, 2500],
+      [10_000, 2500],
+    ]);
     expect(countMinimum({ counts: [0, 6, 0, 2] }, { counts: [1, 9999] })).to.equal(1);
-    expect(axisMinimum({ edges: [0.1, 1, 10, 100], counts: [0, 0, 3] }, { edges: [0.1, 0.5, 1], counts: [0, 1] })).to.equal(0.1);
+    expect(
+      axisMinimum({ edges: [0.1, 1, 10, 100], counts: [0, 0, 3] }, { edges: [0.1, 0.5, 1], counts: [0, 1] }),
+    ).to.equal(0.1);
     expect(axisMinimum({ edges: [0.1, 2, 10], counts: [0, 3] })).to.equal(1);
   });
 
@@ -149,7 +197,14 @@ describe('bench summaries and report', () => {
     try {
       const s = summary([100, 50, 80], [10, 10, 4]);
       const result: BenchResult = {
-        environment: { cpus: 2, kernel: 'test', extensionNs: 50_000, extensionSource: 'set', traceUnavailable: null, kernelCounters: true },
+        environment: {
+          cpus: 2,
+          kernel: 'test',
+          extensionNs: 50_000,
+          extensionSource: 'set',
+          traceUnavailable: null,
+          kernelCounters: true,
+        },
         rounds: 3,
         seconds: 1,
         warmupSeconds: 1,
@@ -157,13 +212,18 @@ describe('bench summaries and report', () => {
       };
       const w = writeReport(dir, result, 'rseq-slice bench --report x');
       expect(w.chartsSkipped).to.equal(null);
-      expect(fs.readdirSync(dir).sort()).to.deep.equal(['bench.json', 'figures.md', chartFileName(s.scenario.name)].sort());
+      expect(fs.readdirSync(dir).sort()).to.deep.equal(
+        ['bench.json', 'figures.md', chartFileName(s.scenario.name)].sort(),
+      );
       const json = JSON.parse(fs.readFileSync(path.join(dir, 'bench.json'), 'utf8')) as BenchResult;
       expect(json.scenarios[0]!.pooled.off.preemptedSections).to.equal(230);
-      expect(fs.readFileSync(path.join(dir, 'figures.md'), 'utf8')).to.contain('Made by: `rseq-slice bench --report x`');
+      expect(fs.readFileSync(path.join(dir, 'figures.md'), 'utf8')).to.contain(
+        'Made by: `rseq-slice bench --report x`',
+      );
       const svg = fs.readFileSync(path.join(dir, chartFileName(s.scenario.name)), 'utf8');
       expect(svg).to.match(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-      for (const text of ['requests off', 'requests on', 'extension 50 µs', 'hold time (µs)']) expect(svg).to.contain(text);
+      for (const text of ['requests off', 'requests on', 'extension 50 µs', 'hold time (µs)'])
+        expect(svg).to.contain(text);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -171,7 +231,8 @@ describe('bench summaries and report', () => {
 });
 
 describe('rseq-slice bench (CLI)', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'bench', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'bench', ...args], { cwd: ROOT, encoding: 'utf8' });
 
   it('bad usage exits 2 with the reason', () => {
     const r = cli('--rounds', 'x');
@@ -190,9 +251,15 @@ describe('rseq-slice bench (CLI)', () => {
 
   it('without the slice extension it explains why and exits 1', function () {
     const d = detect();
-    if (d.sliceExtension.available) skipBecause(this, 'this kernel grants: the refusal path is not reachable here (npm run bench:vm runs the benchmark itself)');
+    if (d.sliceExtension.available)
+      skipBecause(
+        this,
+        'this kernel grants: the refusal path is not reachable here (npm run bench:vm runs the benchmark itself)',
+      );
     const r = cli('--scenario', 'quick', '--rounds', '1', '--seconds', '0.1');
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.contain(`the kernel cannot grant slice extensions here, so there is nothing to compare: ${d.sliceExtension.reason}`);
+    expect(r.stderr).to.contain(
+      `the kernel cannot grant slice extensions here, so there is nothing to compare: ${d.sliceExtension.reason}`,
+    );
   });
 });

@@ -4,7 +4,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { logHistogram, per10k, percentiles, ratio, spread } from '../lib/bench/stats';
-import { countHeldSwitches, countLongHolds, longHoldThresholdNs, parseSchedSwitch, type HoldWindows } from '../lib/bench/preemptions';
+import {
+  countHeldSwitches,
+  countLongHolds,
+  longHoldThresholdNs,
+  parseSchedSwitch,
+  type HoldWindows,
+} from '../lib/bench/preemptions';
 import { parseOverruns, selectedClock } from '../lib/bench/tracefs';
 
 describe('bench statistics', () => {
@@ -83,7 +89,8 @@ describe('bench preemption counts', () => {
   it('an event printed one microsecond before the window may belong to it; at the release only a whole microsecond inside counts', () => {
     const ev = [{ us: 10, prevPid: 1, prevState: 'R', nextPid: 0 }];
     const at = (acq: number, rel: number): number =>
-      countHeldSwitches(ev, [{ tid: 1, acquired: new Float64Array([acq]), released: new Float64Array([rel]) }], 0n).preemptedSections;
+      countHeldSwitches(ev, [{ tid: 1, acquired: new Float64Array([acq]), released: new Float64Array([rel]) }], 0n)
+        .preemptedSections;
     expect(at(10_500, 20_000)).to.equal(1); // happened in [10, 11) µs: may be after 10.5 µs
     expect(at(11_000, 20_000)).to.equal(0);
     expect(at(5_000, 11_000)).to.equal(1); // [10, 11) µs ends by the release

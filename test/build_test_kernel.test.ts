@@ -47,13 +47,29 @@ describe('scripts/build-test-kernel --check', () => {
       .map((o) => (o.want ? `CONFIG_${o.name}=${o.want}` : `# CONFIG_${o.name} is not set`))
       .join('\n');
     fs.writeFileSync(path.join(dir, '.config'), `${config}\n`);
-    fs.writeFileSync(path.join(dir, 'symbols'), `${options.map((o) => o.name).filter((n) => !unknown.includes(n)).join('\n')}\n`);
-    return spawnSync(SCRIPT, ['--check', path.join(dir, '.config'), '--symbols', path.join(dir, 'symbols')], { encoding: 'utf8' });
+    fs.writeFileSync(
+      path.join(dir, 'symbols'),
+      `${options
+        .map((o) => o.name)
+        .filter((n) => !unknown.includes(n))
+        .join('\n')}\n`,
+    );
+    return spawnSync(SCRIPT, ['--check', path.join(dir, '.config'), '--symbols', path.join(dir, 'symbols')], {
+      encoding: 'utf8',
+    });
   }
 
   it('the fragment marks the feature and what the guest needs as required, the rest as conveniences', () => {
     const required = options.filter((o) => o.required).map((o) => o.name);
-    expect(required).to.include.members(['RSEQ_SLICE_EXTENSION', 'RSEQ_STATS', 'DEBUG_FS', 'NET_9P_VIRTIO', '9P_FS', 'DEVTMPFS', 'VIRTIO_PCI']);
+    expect(required).to.include.members([
+      'RSEQ_SLICE_EXTENSION',
+      'RSEQ_STATS',
+      'DEBUG_FS',
+      'NET_9P_VIRTIO',
+      '9P_FS',
+      'DEVTMPFS',
+      'VIRTIO_PCI',
+    ]);
     expect(options.filter((o) => !o.required).map((o) => o.name)).to.include.members(['PROC_SYSCTL', 'IKCONFIG']);
   });
 
@@ -78,7 +94,9 @@ describe('scripts/build-test-kernel --check', () => {
   it('reports a renamed convenience (7.3: PROC_SYSCTL → SYSCTL) and goes on', () => {
     const r = check(['PROC_SYSCTL'], ['PROC_SYSCTL']);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stderr).to.contain('CONFIG_PROC_SYSCTL (convenience): this tree has no such symbol (renamed or removed), skipped');
+    expect(r.stderr).to.contain(
+      'CONFIG_PROC_SYSCTL (convenience): this tree has no such symbol (renamed or removed), skipped',
+    );
     expect(r.stderr).to.contain('1 unknown to this tree skipped');
   });
 

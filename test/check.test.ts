@@ -8,7 +8,11 @@ import { abiTranscript, simulatorTarget } from '../lib/conformance/transcript';
 import { DIST, ROOT } from './helpers';
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'check', ...args], { cwd: ROOT, encoding: 'utf8', env: process.env });
+  return spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'check', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: process.env,
+  });
 }
 
 describe('rseq-slice check', () => {
@@ -30,7 +34,12 @@ describe('rseq-slice check', () => {
 
   it('--json gives the same verdicts as data', () => {
     const r = cli('--json');
-    const report = JSON.parse(r.stdout) as { model: string; steps: number; conforms: boolean; rules: Array<{ rule: string; status: string }> };
+    const report = JSON.parse(r.stdout) as {
+      model: string;
+      steps: number;
+      conforms: boolean;
+      rules: Array<{ rule: string; status: string }>;
+    };
     expect(r.status).to.equal(report.conforms ? 0 : 1);
     expect(report.rules).to.have.lengthOf(30);
     expect(report.steps).to.be.greaterThan(60);

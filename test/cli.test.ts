@@ -6,7 +6,11 @@ import { detect } from '../lib';
 import { DIST, ROOT } from './helpers';
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: process.env });
+  const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: process.env,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -17,7 +21,9 @@ describe('rseq-slice CLI', () => {
     const d = detect();
     expect(r.stdout).to.match(/^rseq-slice \d+\.\d+\.\d+/);
     expect(r.stdout).to.contain(`kernel ${d.platform.kernel}`);
-    expect(r.stdout).to.contain(d.sliceExtension.available ? 'slice extension AVAILABLE' : 'slice extension NOT AVAILABLE');
+    expect(r.stdout).to.contain(
+      d.sliceExtension.available ? 'slice extension AVAILABLE' : 'slice extension NOT AVAILABLE',
+    );
     if (d.sliceExtension.reason) expect(r.stdout).to.contain(`why not       ${d.sliceExtension.reason}`);
     if (d.sliceExtension.remedy) expect(r.stdout).to.contain(`what to do    ${d.sliceExtension.remedy}`);
     expect(r.stdout).to.contain(`backend         ${d.backend}`);

@@ -28,17 +28,27 @@ describe('cpu(), numaNode(), concurrencyId() read the real area on every backend
     it(`pinned to each allowed CPU (at most ${MAX_CPUS}), main thread and a worker, glibc's registration ${glibc}`, function () {
       if (process.platform !== 'linux') skipBecause(this, `rseq exists only on Linux (this is ${process.platform})`);
       const { addon, error } = addonState();
-      if (!addon) skipBecause(this, `the native addon did not load (${error}): the simulator answers, as the facade test checks`);
+      if (!addon)
+        skipBecause(this, `the native addon did not load (${error}): the simulator answers, as the facade test checks`);
       if (!fs.existsSync('/usr/bin/taskset')) skipBecause(this, 'taskset (util-linux) is not installed');
       const bound = possibleCpuBound();
       for (const cpu of allowedCpus().slice(0, MAX_CPUS)) {
-        const env = { GLIBC_TUNABLES: glibc === 'off' ? 'glibc.pthread.rseq=0' : undefined, RSEQ_SLICE_BACKEND: undefined };
+        const env = {
+          GLIBC_TUNABLES: glibc === 'off' ? 'glibc.pthread.rseq=0' : undefined,
+          RSEQ_SLICE_BACKEND: undefined,
+        };
         const r = fixtureJson<PlacementChild>('cpu_placement_child.ts', [DIST], {
           env,
           prefix: ['taskset', '-c', String(cpu)],
         });
-        for (const [thread, placements] of [['main thread', r.main], ['worker', r.worker]] as const) {
-          expect(placements.map((p) => p.backend), thread).to.include('simulator');
+        for (const [thread, placements] of [
+          ['main thread', r.main],
+          ['worker', r.worker],
+        ] as const) {
+          expect(
+            placements.map((p) => p.backend),
+            thread,
+          ).to.include('simulator');
           for (const p of placements) {
             const at = `${thread}, backend ${p.backend}, pinned to CPU ${cpu}, glibc ${glibc}`;
             // glibc before 2.35 registers nothing, and the addon does instead.

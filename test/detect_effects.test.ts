@@ -8,7 +8,12 @@
 import { expect } from 'chai';
 import { addonState } from '../lib/addon';
 import { skipBecause } from './helpers';
-import { expectDetectLeftNoTrace, runDetectEffects, type DetectEffects, type ProbeEffects } from './fixtures/detect_effects';
+import {
+  expectDetectLeftNoTrace,
+  runDetectEffects,
+  type DetectEffects,
+  type ProbeEffects,
+} from './fixtures/detect_effects';
 
 const GLIBC_OFF = { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' };
 
@@ -19,18 +24,18 @@ function needAddon(ctx: Mocha.Context): void {
 }
 
 describe('detect() leaves the thread as it found it', () => {
-  it('with the registration this host\'s libc makes', function () {
+  it("with the registration this host's libc makes", function () {
     needAddon(this);
     const r = runDetectEffects<DetectEffects>([]);
     expectDetectLeftNoTrace(r);
     if (r.fresh.kernelRegistered) {
       expect(r.detectOwner).to.equal('libc');
       expect(r.fresh.ownAreas).to.equal(0);
-      expect(r.opened.ownAreas, 'open() on libc\'s area registers none of its own').to.equal(0);
+      expect(r.opened.ownAreas, "open() on libc's area registers none of its own").to.equal(0);
     }
   });
 
-  it('with glibc\'s registration off: registers its own area to ask, then unregisters it', function () {
+  it("with glibc's registration off: registers its own area to ask, then unregisters it", function () {
     needAddon(this);
     const r = runDetectEffects<DetectEffects>([], GLIBC_OFF);
     expect(r.fresh.kernelRegistered).to.equal(false);
@@ -38,7 +43,7 @@ describe('detect() leaves the thread as it found it', () => {
     expectDetectLeftNoTrace(r);
   });
 
-  it('in a worker with glibc\'s registration off, and the worker\'s exit unregisters what open() registered', function () {
+  it("in a worker with glibc's registration off, and the worker's exit unregisters what open() registered", function () {
     needAddon(this);
     const r = runDetectEffects<{ worker: DetectEffects; ownAreasAfterExit: number }>(['--worker'], GLIBC_OFF);
     expect(r.worker.fresh.kernelRegistered).to.equal(false);
@@ -46,7 +51,7 @@ describe('detect() leaves the thread as it found it', () => {
     expect(r.ownAreasAfterExit).to.equal(0);
   });
 
-  it('the addon\'s area probe: releases only what it registered, nested or thrown through, and keeps an area it made a view of', function () {
+  it("the addon's area probe: releases only what it registered, nested or thrown through, and keeps an area it made a view of", function () {
     needAddon(this);
     const r = runDetectEffects<ProbeEffects>(['--probes'], GLIBC_OFF);
     expect(r.owner).to.equal(2); // the addon's own

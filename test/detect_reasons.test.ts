@@ -9,7 +9,16 @@ import { explainRefusal, type RseqDetection, type SliceRefusal } from '../lib/de
 import { errnoNumber } from '../lib/errors';
 
 function rseq(owner: RseqDetection['owner'], mode: RseqDetection['mode']): RseqDetection {
-  return { registered: owner !== null, owner, featureSize: null, mode, length: null, kernelFeatureSize: null, kernelAlignment: null, libcRseqSize: null };
+  return {
+    registered: owner !== null,
+    owner,
+    featureSize: null,
+    mode,
+    length: null,
+    kernelFeatureSize: null,
+    kernelAlignment: null,
+    libcRseqSize: null,
+  };
 }
 
 const EINVAL = errnoNumber('EINVAL') as number;
@@ -29,7 +38,9 @@ describe('detect(): why prctl PR_RSEQ_SLICE_EXTENSION said no, one table for GET
     for (const call of ['GET', 'SET'] as const) {
       const e = explainRefusal(ENOTSUPP, { call, rseq: rseq('libc', 'legacy'), bootParam: '0' });
       expect(e.errno).to.equal('ENOTSUPP');
-      expect(e.reason).to.equal('the slice extension is disabled at boot (rseq_slice_ext=0 on the kernel command line)');
+      expect(e.reason).to.equal(
+        'the slice extension is disabled at boot (rseq_slice_ext=0 on the kernel command line)',
+      );
       expect(e.remedy).to.equal('remove rseq_slice_ext= from the kernel command line');
     }
   });
@@ -40,7 +51,7 @@ describe('detect(): why prctl PR_RSEQ_SLICE_EXTENSION said no, one table for GET
     expect(e.remedy).to.match(/^run Linux 7\.0/);
   });
 
-  it('SET ENOTSUPP on a legacy area: libc\'s names glibc and rseq-slice exec; the addon\'s says legacy', () => {
+  it("SET ENOTSUPP on a legacy area: libc's names glibc and rseq-slice exec; the addon's says legacy", () => {
     const libc = explainRefusal(ENOTSUPP, { call: 'SET', rseq: rseq('libc', 'legacy'), bootParam: '1' });
     expect(libc.reason).to.match(/^libc registered a legacy 32-byte rseq area/);
     expect(libc.remedy).to.match(/rseq-slice exec -- COMMAND/);
@@ -49,9 +60,20 @@ describe('detect(): why prctl PR_RSEQ_SLICE_EXTENSION said no, one table for GET
   });
 
   it('SET ENXIO: no registration; anything else names the call and the errno, with no remedy', () => {
-    expect(explainRefusal(ENXIO, optimized).reason).to.equal('the kernel sees no rseq registration for this thread (ENXIO)');
-    expect(explainRefusal(ENOTSUPP, optimized)).to.deep.equal({ errno: 'ENOTSUPP', reason: 'prctl(PR_RSEQ_SLICE_EXTENSION_SET) failed with ENOTSUPP' });
-    expect(explainRefusal(EINVAL, optimized)).to.deep.equal({ errno: 'EINVAL', reason: 'prctl(PR_RSEQ_SLICE_EXTENSION_SET) failed with EINVAL' });
-    expect(explainRefusal(EPERM, { ...optimized, call: 'GET' })).to.deep.equal({ errno: 'EPERM', reason: 'prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with EPERM' });
+    expect(explainRefusal(ENXIO, optimized).reason).to.equal(
+      'the kernel sees no rseq registration for this thread (ENXIO)',
+    );
+    expect(explainRefusal(ENOTSUPP, optimized)).to.deep.equal({
+      errno: 'ENOTSUPP',
+      reason: 'prctl(PR_RSEQ_SLICE_EXTENSION_SET) failed with ENOTSUPP',
+    });
+    expect(explainRefusal(EINVAL, optimized)).to.deep.equal({
+      errno: 'EINVAL',
+      reason: 'prctl(PR_RSEQ_SLICE_EXTENSION_SET) failed with EINVAL',
+    });
+    expect(explainRefusal(EPERM, { ...optimized, call: 'GET' })).to.deep.equal({
+      errno: 'EPERM',
+      reason: 'prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with EPERM',
+    });
   });
 });

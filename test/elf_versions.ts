@@ -7,7 +7,12 @@
 import { spawnSync } from 'node:child_process';
 
 /** The newest version of each versioned library a binary may require. */
-export const FLOOR: Readonly<Record<string, string>> = { GLIBC: '2.28', GLIBCXX: '3.4.25', CXXABI: '1.3.11', GCC: '8.0.0' };
+export const FLOOR: Readonly<Record<string, string>> = {
+  GLIBC: '2.28',
+  GLIBCXX: '3.4.25',
+  CXXABI: '1.3.11',
+  GCC: '8.0.0',
+};
 
 /** readelf's absence, as a skip reason; null when it runs. */
 export function readelfMissing(): string | null {

@@ -17,7 +17,13 @@ before(() => fs.writeFileSync(NOT_EXECUTABLE, 'data\n', { mode: 0o644 }));
 after(() => fs.rmSync(NOT_EXECUTABLE, { force: true }));
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, input, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    input,
+    timeout: 30_000,
+  });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 
@@ -31,7 +37,11 @@ describe('mergeTunable (GLIBC_TUNABLES)', () => {
     ['glibc.pthread.rseq=0', 'glibc.pthread.rseq=0', []],
     ['glibc.pthread.rseq=1:a.b=2:glibc.pthread.rseq=', 'a.b=2:glibc.pthread.rseq=0', ['1', '']],
     ['::a.b=2:', 'a.b=2:glibc.pthread.rseq=0', []],
-    ['glibc.pthread.rseq.x=1:xglibc.pthread.rseq=1', 'glibc.pthread.rseq.x=1:xglibc.pthread.rseq=1:glibc.pthread.rseq=0', []],
+    [
+      'glibc.pthread.rseq.x=1:xglibc.pthread.rseq=1',
+      'glibc.pthread.rseq.x=1:xglibc.pthread.rseq=1:glibc.pthread.rseq=0',
+      [],
+    ],
     ['not-a-tunable', 'not-a-tunable:glibc.pthread.rseq=0', []],
   ];
   for (const [current, value, replaced] of cases) {
@@ -59,7 +69,9 @@ describe('searchPath (what execvp would run)', () => {
   it('finds an executable file in PATH, skipping directories of the same name', () => {
     fs.mkdirSync(path.join(dir, 'first'));
     fs.mkdirSync(path.join(dir, 'first', 'runnable'));
-    expect(searchPath('runnable', `${dir}/first:/nonexistent:${dir}`)).to.deep.equal({ file: path.join(dir, 'runnable') });
+    expect(searchPath('runnable', `${dir}/first:/nonexistent:${dir}`)).to.deep.equal({
+      file: path.join(dir, 'runnable'),
+    });
   });
 
   it('ENOENT when nothing of that name exists', () => {
@@ -90,7 +102,8 @@ describe('rseq-slice exec', () => {
     const env: NodeJS.ProcessEnv = how === 'addon execvp' ? {} : { RSEQ_SLICE_DISABLE_ADDON: '1' };
     describe(how, () => {
       before(function () {
-        if (how === 'addon execvp' && !addonState().addon) skipBecause(this, `the native addon did not load: ${addonState().error}`);
+        if (how === 'addon execvp' && !addonState().addon)
+          skipBecause(this, `the native addon did not load: ${addonState().error}`);
       });
 
       it("passes the command's exit status through (sh -c 'exit 7' → 7)", () => {
@@ -105,10 +118,15 @@ describe('rseq-slice exec', () => {
       });
 
       it('merges glibc.pthread.rseq=0 into GLIBC_TUNABLES, keeps the others, and says so in one line when it replaces a value', () => {
-        const r = cli(['exec', 'sh', '-c', 'printf %s "$GLIBC_TUNABLES"'], { ...env, GLIBC_TUNABLES: 'glibc.pthread.rseq=1:glibc.malloc.check=3' });
+        const r = cli(['exec', 'sh', '-c', 'printf %s "$GLIBC_TUNABLES"'], {
+          ...env,
+          GLIBC_TUNABLES: 'glibc.pthread.rseq=1:glibc.malloc.check=3',
+        });
         expect(r.status).to.equal(0);
         expect(r.stdout).to.equal('glibc.malloc.check=3:glibc.pthread.rseq=0');
-        expect(r.stderr).to.equal('rseq-slice exec: GLIBC_TUNABLES had glibc.pthread.rseq=1; replaced with glibc.pthread.rseq=0\n');
+        expect(r.stderr).to.equal(
+          'rseq-slice exec: GLIBC_TUNABLES had glibc.pthread.rseq=1; replaced with glibc.pthread.rseq=0\n',
+        );
         const quiet = cli(['exec', 'sh', '-c', 'printf %s "$GLIBC_TUNABLES"'], { ...env, GLIBC_TUNABLES: undefined });
         expect(quiet.stdout).to.equal('glibc.pthread.rseq=0');
         expect(quiet.stderr).to.equal('');
@@ -122,10 +140,14 @@ describe('rseq-slice exec', () => {
       it('127 with ENOENT named for a command that does not exist, 126 with EACCES for one that is not executable', () => {
         const missing = cli(['exec', 'no-such-command-zz', 'arg'], env);
         expect(missing.status).to.equal(127);
-        expect(missing.stderr).to.equal('rseq-slice exec: cannot run "no-such-command-zz": ENOENT (command not found)\n');
+        expect(missing.stderr).to.equal(
+          'rseq-slice exec: cannot run "no-such-command-zz": ENOENT (command not found)\n',
+        );
         const plain = cli(['exec', '--', NOT_EXECUTABLE], env);
         expect(plain.status).to.equal(126);
-        expect(plain.stderr).to.equal(`rseq-slice exec: cannot run ${JSON.stringify(NOT_EXECUTABLE)}: EACCES (permission denied)\n`);
+        expect(plain.stderr).to.equal(
+          `rseq-slice exec: cannot run ${JSON.stringify(NOT_EXECUTABLE)}: EACCES (permission denied)\n`,
+        );
       });
     });
   }
@@ -140,14 +162,20 @@ describe('rseq-slice exec', () => {
   });
 
   it('forwards SIGTERM to the command when it runs as a child (no addon) and exits with its status', async function () {
-    const child = spawn(process.execPath, [CLI, 'exec', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done'], {
-      cwd: ROOT,
-      env: { ...process.env, RSEQ_SLICE_DISABLE_ADDON: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'exec', 'sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, RSEQ_SLICE_DISABLE_ADDON: '1' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.kill('SIGTERM');
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s])),
+    );
     expect([code, signal]).to.deep.equal([42, null]);
   });
 

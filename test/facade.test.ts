@@ -6,17 +6,45 @@ import { DIST, fixtureJson } from './helpers';
 describe('open(): options', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['a non-object', 42, /open options must be an object; got 42/],
-    ['an unknown option', { backnd: 'native' }, /unknown option "backnd"; accepted: backend, enable, fastPath, simulator/],
+    [
+      'an unknown option',
+      { backnd: 'native' },
+      /unknown option "backnd"; accepted: backend, enable, fastPath, simulator/,
+    ],
     ['an unknown backend', { backend: 'kernel' }, /backend must be one of 'auto', 'native', 'simulator'; got "kernel"/],
     ['a non-boolean enable', { enable: 'yes' }, /enable must be true or false; got "yes"/],
     ['an unknown fastPath', { fastPath: 'asm' }, /fastPath must be one of 'auto', 'javascript', 'native-call'/],
-    ['simulator options with the native backend', { backend: 'native', simulator: {} }, /simulator options need backend 'simulator' or 'auto'/],
+    [
+      'simulator options with the native backend',
+      { backend: 'native', simulator: {} },
+      /simulator options need backend 'simulator' or 'auto'/,
+    ],
     ['an unknown simulator option', { backend: 'simulator', simulator: { rate: 1 } }, /unknown option "rate"/],
-    ['a NaN interrupt rate', { backend: 'simulator', simulator: { interruptRateHz: NaN } }, /interruptRateHz must be a number from 0 to 1000000000; got NaN/],
-    ['a negative interrupt rate', { backend: 'simulator', simulator: { interruptRateHz: -1 } }, /interruptRateHz must be a number from 0/],
-    ['a fractional seed', { backend: 'simulator', simulator: { seed: 1.5 } }, /seed must be an integer from 0 to 4294967295; got 1.5/],
-    ['an extension out of bounds', { backend: 'simulator', simulator: { extensionNsec: 60000 } }, /extensionNsec must be an integer from 5000 to 50000; got 60000/],
-    ['a kernel that is not a SimulatedKernel', { backend: 'simulator', simulator: { kernel: {} } }, /simulator.kernel must be a SimulatedKernel/],
+    [
+      'a NaN interrupt rate',
+      { backend: 'simulator', simulator: { interruptRateHz: NaN } },
+      /interruptRateHz must be a number from 0 to 1000000000; got NaN/,
+    ],
+    [
+      'a negative interrupt rate',
+      { backend: 'simulator', simulator: { interruptRateHz: -1 } },
+      /interruptRateHz must be a number from 0/,
+    ],
+    [
+      'a fractional seed',
+      { backend: 'simulator', simulator: { seed: 1.5 } },
+      /seed must be an integer from 0 to 4294967295; got 1.5/,
+    ],
+    [
+      'an extension out of bounds',
+      { backend: 'simulator', simulator: { extensionNsec: 60000 } },
+      /extensionNsec must be an integer from 5000 to 50000; got 60000/,
+    ],
+    [
+      'a kernel that is not a SimulatedKernel',
+      { backend: 'simulator', simulator: { kernel: {} } },
+      /simulator.kernel must be a SimulatedKernel/,
+    ],
   ];
   for (const [what, options, message] of bad) {
     it(`rejects ${what} with an error naming the option and what is accepted`, () => {
@@ -27,7 +55,10 @@ describe('open(): options', () => {
   it('rejects a bad RSEQ_SLICE_BACKEND instead of ignoring it', () => {
     process.env.RSEQ_SLICE_BACKEND = 'fast';
     try {
-      expect(() => open()).to.throw(TypeError, /env RSEQ_SLICE_BACKEND must be one of 'auto', 'native', 'simulator'; got "fast"/);
+      expect(() => open()).to.throw(
+        TypeError,
+        /env RSEQ_SLICE_BACKEND must be one of 'auto', 'native', 'simulator'; got "fast"/,
+      );
     } finally {
       delete process.env.RSEQ_SLICE_BACKEND;
     }
@@ -64,7 +95,9 @@ describe('open(): backend choice', () => {
     }
     expect(() => open({ backend: 'native' }))
       .to.throw(RseqError)
-      .that.satisfies((e: RseqError) => e.code === (d.sliceExtension.errno ?? 'ELIBACC') && e.errno > 0 && e.syscall.length > 0);
+      .that.satisfies(
+        (e: RseqError) => e.code === (d.sliceExtension.errno ?? 'ELIBACC') && e.errno > 0 && e.syscall.length > 0,
+      );
   });
 
   it('simulator: enable defaults to true and enable: false leaves it off', () => {
@@ -107,7 +140,7 @@ describe('SliceExtension: sections', () => {
     expect(h.depthLevel).to.equal(0);
   });
 
-  it('run(fn) returns fn\'s value, and rethrows its error after ending the section', () => {
+  it("run(fn) returns fn's value, and rethrows its error after ending the section", () => {
     const h = open({ backend: 'simulator' });
     expect(h.run(() => 42)).to.equal(42);
     const boom = new Error('boom');
@@ -170,7 +203,9 @@ describe('SliceExtension on the native backend', () => {
   it('runs sections on the native-call path too', function () {
     const d = detect();
     if (!d.sliceExtension.available) {
-      console.log(`      (skipped: the kernel cannot grant here: ${d.sliceExtension.reason}; the simulator tests cover the same exit path)`);
+      console.log(
+        `      (skipped: the kernel cannot grant here: ${d.sliceExtension.reason}; the simulator tests cover the same exit path)`,
+      );
       this.skip();
     }
     for (const fastPath of ['javascript', 'native-call'] as const) {

@@ -29,7 +29,8 @@ describe('native fast path, compiled standalone', () => {
   ];
   for (const [name, defines, expected] of variants) {
     it(`${name}: clean, revoked and granted exits, no stray writes`, function () {
-      if (expected === 'btrl' && process.arch !== 'x64') skipBecause(this, `btrl exists only on x86-64 (this is ${process.arch})`);
+      if (expected === 'btrl' && process.arch !== 'x64')
+        skipBecause(this, `btrl exists only on x86-64 (this is ${process.arch})`);
       const exe = path.join(dir, `check-${expected}`);
       execFileSync('g++', ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', ...defines, '-o', exe, ...SOURCES]);
       const r = spawnSync(exe, { encoding: 'utf8' });

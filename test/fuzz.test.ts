@@ -40,7 +40,10 @@ const OPS: Array<[string, Op]> = [
   ['advance', (_t, k, r) => k.advance(Math.floor(r.next() * 8000))],
   ['enable', (t) => void t.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE)],
   ['disable', (t) => void t.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, 0)],
-  ['register', (t, _k, r) => void t.registerRseq({ length: r.next() < 0.3 ? ORIG_RSEQ_SIZE : 64, defaultOn: r.next() < 0.5 })],
+  [
+    'register',
+    (t, _k, r) => void t.registerRseq({ length: r.next() < 0.3 ? ORIG_RSEQ_SIZE : 64, defaultOn: r.next() < 0.5 }),
+  ],
   ['unregister', (t) => void t.unregisterRseq()],
 ];
 
@@ -72,7 +75,8 @@ describe(`simulator fuzz: ${SEQUENCES} seeded sequences of ${STEPS} operations`,
         }
         const granted = t.area[OFFSET_GRANTED];
         const request = t.area[OFFSET_REQUEST];
-        if (name !== 'request=1') expect(request !== 0 && granted !== 0, `${where}: request and granted both set`).to.equal(false);
+        if (name !== 'request=1')
+          expect(request !== 0 && granted !== 0, `${where}: request and granted both set`).to.equal(false);
         if (t.counters.grants > grantsBefore) {
           grantsSeen++;
           expect(enabledBefore, `${where}: grant without enable`).to.equal(true);
@@ -84,12 +88,15 @@ describe(`simulator fuzz: ${SEQUENCES} seeded sequences of ${STEPS} operations`,
         // A grant ends at most once with a counter; on a preemptive kernel a timer firing in a
         // syscall's entry ends one with none, so equality holds only without preemption.
         const ended = c.yields + c.revocations + c.aborts + outstanding;
-        if (k.preemptive) expect(c.grants, `${where}: grants >= yields + revocations + aborts + outstanding`).to.be.at.least(ended);
+        if (k.preemptive)
+          expect(c.grants, `${where}: grants >= yields + revocations + aborts + outstanding`).to.be.at.least(ended);
         else expect(c.grants, `${where}: grants = yields + revocations + aborts + outstanding`).to.equal(ended);
         expect(c.expirations, `${where}: at most one expiration per grant`).to.be.at.most(c.grants);
         if (t.grantExpiry !== null) {
           expect(granted, `${where}: a live grant shows granted=1`).to.equal(1);
-          expect(new DataView(t.area.buffer).getUint32(OFFSET_SLICE_CTRL, true), `${where}: exactly granted`).to.equal(0x100);
+          expect(new DataView(t.area.buffer).getUint32(OFFSET_SLICE_CTRL, true), `${where}: exactly granted`).to.equal(
+            0x100,
+          );
         }
       }
     }

@@ -29,7 +29,8 @@ describe('glibc floor: the addon loads on glibc 2.28 and later', () => {
 
   it('loads under glibc 2.31 (Debian 11) and registers its own rseq area there', function () {
     const rt = glibcRuntime('bullseye', false);
-    if (!rt.ok) skipUnlessCi(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
+    if (!rt.ok)
+      skipUnlessCi(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
     const d = fixtureJson<Detection>('detect_child.ts', [DIST], { prefix: rt.node.slice(0, -1) });
     expect(d.platform.libc).to.equal('glibc 2.31');
     expect(d.addon, d.addon.error).to.deep.include({ loaded: true });

@@ -29,8 +29,8 @@ function procCpu(): number {
   return Number(fields[36]);
 }
 
-describe('native addon: the thread\'s rseq area', () => {
-  it('finds an area: libc\'s when glibc registered one, else its own', function () {
+describe("native addon: the thread's rseq area", () => {
+  it("finds an area: libc's when glibc registered one, else its own", function () {
     const addon = addonOrSkip(this);
     const info = addon.areaInfo(false);
     const d = detect();
@@ -44,9 +44,11 @@ describe('native addon: the thread\'s rseq area', () => {
     expect(d.rseq.featureSize).to.be.at.least(20);
   });
 
-  it('registers its own area when glibc\'s registration is off (GLIBC_TUNABLES), in the main thread and a worker', function () {
+  it("registers its own area when glibc's registration is off (GLIBC_TUNABLES), in the main thread and a worker", function () {
     addonOrSkip(this);
-    const r = fixtureJson<OwnAreaChild>('own_area_child.ts', [DIST], { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } });
+    const r = fixtureJson<OwnAreaChild>('own_area_child.ts', [DIST], {
+      env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
+    });
     expect(r.main.owner).to.equal('addon');
     expect(r.worker.owner).to.equal('addon');
     expect(r.main.length).to.be.at.least(32);
@@ -99,7 +101,7 @@ describe('native addon: the thread\'s rseq area', () => {
   });
 });
 
-describe('native addon: prctl and yield keep the kernel\'s errno', () => {
+describe("native addon: prctl and yield keep the kernel's errno", () => {
   it('maps prctl(PR_RSEQ_SLICE_EXTENSION) failures to RseqError with the errno name', function () {
     addonOrSkip(this);
     const d = detect();
@@ -155,7 +157,8 @@ describe('native addon: the btrl fast path', () => {
       console.log('      (note: this kernel does not serve slice_ctrl; checking the memory effects only)');
     }
     const buffer = addon.areaView();
-    if (typeof buffer === 'number') skipBecause(this, 'this runtime refuses external buffers, so the area cannot be inspected');
+    if (typeof buffer === 'number')
+      skipBecause(this, 'this runtime refuses external buffers, so the area cannot be inspected');
     const bytes = new Uint8Array(buffer);
     for (let i = 0; i < 1000; i++) {
       const before = Array.from(bytes);

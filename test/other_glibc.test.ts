@@ -19,11 +19,16 @@ describe("node under glibc 2.41 (Debian trixie's loader) on this kernel", () => 
     if (process.platform !== 'linux') skipBecause(this, `glibc runs only on Linux (this is ${process.platform})`);
     const here = detect();
     if (here.sliceExtension.errno !== 'EINVAL') {
-      skipBecause(this, `this kernel is not one that predates the slice extension (prctl answers ${here.sliceExtension.errno ?? 'success'}); the guest's glibc-2.41 variant covers kernels that have it`);
+      skipBecause(
+        this,
+        `this kernel is not one that predates the slice extension (prctl answers ${here.sliceExtension.errno ?? 'success'}); the guest's glibc-2.41 variant covers kernels that have it`,
+      );
     }
-    if (here.rseq.kernelFeatureSize === null) skipBecause(this, 'this kernel has no AT_RSEQ_FEATURE_SIZE (before 6.3): the legacy-size check needs it');
+    if (here.rseq.kernelFeatureSize === null)
+      skipBecause(this, 'this kernel has no AT_RSEQ_FEATURE_SIZE (before 6.3): the legacy-size check needs it');
     const rt = glibcRuntime('trixie', false);
-    if (!rt.ok) skipUnlessCi(this, `${rt.reason} (fetch it with: node -r tsx/cjs scripts/other-glibc.ts trixie --fetch)`);
+    if (!rt.ok)
+      skipUnlessCi(this, `${rt.reason} (fetch it with: node -r tsx/cjs scripts/other-glibc.ts trixie --fetch)`);
     const taskset = fs.existsSync('/usr/bin/taskset');
     for (const cpu of taskset ? allowedCpus().slice(0, 4) : [allowedCpus()[0] ?? 0]) {
       const child = [...TSX_EXEC_ARGV, path.join(FIXTURES, 'glibc_answer_child.ts'), DIST];

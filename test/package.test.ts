@@ -18,7 +18,11 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
   before(function () {
     if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
     project = freshProject('app-ignore-scripts');
-    execFileSync('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], { cwd: project, stdio: 'ignore' });
+    execFileSync(
+      'npm',
+      ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()],
+      { cwd: project, stdio: 'ignore' },
+    );
   });
 
   it('ships a prebuilt binary for this platform and no build directory', () => {
@@ -34,21 +38,37 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     const missing = readelfMissing();
     if (missing) skipUnlessCi(this, missing);
     const prebuilds = path.join(project, 'node_modules', 'rseq-slice', 'prebuilds');
-    const binaries = fs.readdirSync(prebuilds).flatMap((d) => fs.readdirSync(path.join(prebuilds, d)).map((f) => path.join(prebuilds, d, f)));
+    const binaries = fs
+      .readdirSync(prebuilds)
+      .flatMap((d) => fs.readdirSync(path.join(prebuilds, d)).map((f) => path.join(prebuilds, d, f)));
     expect(binaries).to.not.deep.equal([]);
     for (const file of binaries) {
       const versions = requiredVersions(file);
-      expect(versions.some((v) => v.startsWith('GLIBC_')), `${file}: ${versions.join(' ')}`).to.equal(true);
+      expect(
+        versions.some((v) => v.startsWith('GLIBC_')),
+        `${file}: ${versions.join(' ')}`,
+      ).to.equal(true);
       expect(aboveFloor(versions), `${file}: ${versions.join(' ')}`).to.deep.equal([]);
     }
   });
 
   it('loads the prebuilt addon and detect() works in the fresh project', () => {
-    const out = execFileSync(process.execPath, ['-e', "const r = require('rseq-slice'); const d = r.detect(); const h = r.open(); h.run(() => 1); console.log(JSON.stringify({ d, backend: h.backend, sections: h.stats.sections }))"], {
-      cwd: project,
-      encoding: 'utf8',
-    });
-    const { d, backend, sections } = JSON.parse(out) as { d: { addon: { loaded: boolean; error?: string }; rseq: { registered: boolean } }; backend: string; sections: number };
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "const r = require('rseq-slice'); const d = r.detect(); const h = r.open(); h.run(() => 1); console.log(JSON.stringify({ d, backend: h.backend, sections: h.stats.sections }))",
+      ],
+      {
+        cwd: project,
+        encoding: 'utf8',
+      },
+    );
+    const { d, backend, sections } = JSON.parse(out) as {
+      d: { addon: { loaded: boolean; error?: string }; rseq: { registered: boolean } };
+      backend: string;
+      sections: number;
+    };
     expect(d.addon, d.addon.error).to.deep.include({ loaded: true });
     expect(d.rseq.registered).to.equal(true);
     expect(backend).to.be.oneOf(['native', 'simulator']);
@@ -57,9 +77,14 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
 
   it("the prebuilt binary loads under Debian 11's glibc 2.31 and registers its own rseq area", function () {
     const rt = glibcRuntime('bullseye', false);
-    if (!rt.ok) skipUnlessCi(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
-    const code = "const d = require('rseq-slice').detect(); console.log(JSON.stringify({ libc: d.platform.libc, addon: d.addon, owner: d.rseq.owner }))";
-    const out = execFileSync(rt.node[0] as string, [...rt.node.slice(1), '-e', code], { cwd: project, encoding: 'utf8' });
+    if (!rt.ok)
+      skipUnlessCi(this, `${rt.reason} (.ci/run fetches it: node -r tsx/cjs scripts/other-glibc.ts bullseye --fetch)`);
+    const code =
+      "const d = require('rseq-slice').detect(); console.log(JSON.stringify({ libc: d.platform.libc, addon: d.addon, owner: d.rseq.owner }))";
+    const out = execFileSync(rt.node[0] as string, [...rt.node.slice(1), '-e', code], {
+      cwd: project,
+      encoding: 'utf8',
+    });
     const d = JSON.parse(out) as { libc: string; addon: { loaded: boolean; error?: string }; owner: string | null };
     expect(d.libc).to.equal('glibc 2.31');
     expect(d.addon, d.addon.error).to.deep.include({ loaded: true });
@@ -96,18 +121,31 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
   });
 
   it('the CLI runs from the installed package', () => {
-    const out = execFileSync(path.join(project, 'node_modules', '.bin', 'rseq-slice'), ['detect', '--json'], { cwd: project, encoding: 'utf8' });
+    const out = execFileSync(path.join(project, 'node_modules', '.bin', 'rseq-slice'), ['detect', '--json'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
     expect((JSON.parse(out) as { addon: { loaded: boolean } }).addon.loaded).to.equal(true);
   });
 
   it('without any loadable binary the package still loads and falls back to the simulator', () => {
     const installed = path.join(project, 'node_modules', 'rseq-slice');
     fs.rmSync(path.join(installed, 'prebuilds'), { recursive: true });
-    const out = execFileSync(process.execPath, ['-e', "const r = require('rseq-slice'); const d = r.detect(); console.log(JSON.stringify({ d, backend: r.open().backend }))"], {
-      cwd: project,
-      encoding: 'utf8',
-    });
-    const { d, backend } = JSON.parse(out) as { d: { addon: { loaded: boolean; error?: string }; sliceExtension: { reason?: string } }; backend: string };
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "const r = require('rseq-slice'); const d = r.detect(); console.log(JSON.stringify({ d, backend: r.open().backend }))",
+      ],
+      {
+        cwd: project,
+        encoding: 'utf8',
+      },
+    );
+    const { d, backend } = JSON.parse(out) as {
+      d: { addon: { loaded: boolean; error?: string }; sliceExtension: { reason?: string } };
+      backend: string;
+    };
     expect(d.addon.loaded).to.equal(false);
     expect(d.addon.error).to.be.a('string').and.not.equal('');
     expect(d.sliceExtension.reason).to.contain('the native addon did not load');

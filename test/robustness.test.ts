@@ -48,7 +48,10 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
   before(function () {
     this.timeout(30_000);
     if (process.platform !== 'linux' || process.arch !== 'x64') {
-      skipBecause(this, `the seccomp launcher filters the x86-64 rseq syscall; this is ${process.platform}-${process.arch}`);
+      skipBecause(
+        this,
+        `the seccomp launcher filters the x86-64 rseq syscall; this is ${process.platform}-${process.arch}`,
+      );
     }
     addonOrSkip(this);
     const probe = spawnSync('cc', ['--version'], { encoding: 'utf8' });
@@ -89,7 +92,10 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
         const control = fixtureJson<Detection>('detect_child.ts', [DIST], { env }).rseq;
         if (!control.registered) skipBecause(this, 'this kernel registers no rseq area even without a seccomp filter');
         if (glibc === 'on' && control.owner !== 'libc') {
-          skipBecause(this, `libc registers no rseq area here (owner ${control.owner}), so there is no libc registration to block`);
+          skipBecause(
+            this,
+            `libc registers no rseq area here (owner ${control.owner}), so there is no libc registration to block`,
+          );
         }
         expect(control.owner).to.equal(glibc === 'on' ? 'libc' : 'addon');
 
@@ -103,7 +109,10 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
         expect(r.rseq.registered).to.equal(false);
         expect(r.rseq.owner).to.equal(null);
         expect(r.rseq.errno).to.equal(errno);
-        expect(r.rseq.reason).to.be.a('string').and.match(/seccomp/).and.include(errno);
+        expect(r.rseq.reason)
+          .to.be.a('string')
+          .and.match(/seccomp/)
+          .and.include(errno);
         // glibc gave up its registration (or never tried): no area for anyone to share.
         expect(r.rseq.libcRseqSize ?? 0).to.equal(0);
         expect(r.backend).to.equal('simulator');
@@ -183,7 +192,10 @@ describe('robustness: a handle sent to another thread cannot be used there', () 
     });
     await w.terminate();
 
-    for (const [how, probes] of [['workerData', result.fromWorkerData], ['postMessage', result.fromMessage]] as const) {
+    for (const [how, probes] of [
+      ['workerData', result.fromWorkerData],
+      ['postMessage', result.fromMessage],
+    ] as const) {
       expect(probes, how).to.have.length(handles.length);
       probes.forEach((p, i) => {
         const at = `${how}, handle ${i} (${handles[i]!.backend})`;

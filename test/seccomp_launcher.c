@@ -27,11 +27,11 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-static const char *progname = "seccomp_launcher";
+static const char* progname = "seccomp_launcher";
 
 #if defined(__x86_64__)
 
-static int usage(const char *problem) {
+static int usage(const char* problem) {
   if (problem != NULL) fprintf(stderr, "%s: %s\n", progname, problem);
   fprintf(stderr, "usage: %s ENOSYS|EPERM PROGRAM [ARGS...]\n", progname);
   fprintf(stderr, "  runs PROGRAM with the rseq system call failing with the given errno (seccomp filter)\n");
@@ -82,7 +82,7 @@ static int install_filter(unsigned int err) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   unsigned int err;
   if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') progname = argv[0];
   if (argc < 3) return usage(argc < 2 ? "missing ERRNO and PROGRAM" : "missing PROGRAM");
@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
 
 #else /* not x86-64 */
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') progname = argv[0];
   fprintf(stderr,
           "%s: only x86-64 is supported (the filter matches the x86-64 rseq syscall number); "

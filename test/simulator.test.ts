@@ -45,7 +45,9 @@ describe('simulated kernel: prctl', () => {
     const t = new SimulatedKernel({ configured: false }).createThread();
     expectErrno(() => t.prctl(PR, GET, 0), 'ENOTSUPP');
     expectErrno(() => t.prctl(PR, SET, 1), 'ENOTSUPP');
-    expect(() => t.prctl(PR, GET, 0)).to.throw(RseqError).with.property('errno', 524);
+    expect(() => t.prctl(PR, GET, 0))
+      .to.throw(RseqError)
+      .with.property('errno', 524);
   });
 
   it('R3 GET: arg3 non-zero → EINVAL; otherwise 1 when enabled, else 0, registered or not', () => {
@@ -230,7 +232,7 @@ describe('simulated kernel: grants and revocations', () => {
     expect(t.kernel.now).to.equal(10000);
   });
 
-  it('R18 a timer firing inside a syscall\'s entry counts an expiry and no revocation', () => {
+  it("R18 a timer firing inside a syscall's entry counts an expiry and no revocation", () => {
     // Preemptive kernel: scheduled in the entry, the grant ends with no counter, the yield answers 0.
     const t = enabledThread(new SimulatedKernel({ extensionNsec: 5000 }));
     t.area[OFFSET_REQUEST] = 1;

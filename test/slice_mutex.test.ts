@@ -61,7 +61,10 @@ describe('SliceMutex', () => {
     expect(() => new SliceMutex(new SharedArrayBuffer(2))).to.throw(RangeError, /needs 4 bytes/);
     expect(() => new SliceMutex(new SharedArrayBuffer(16), 2)).to.throw(RangeError, /multiple of 4/);
     expect(() => new SliceMutex(new SharedArrayBuffer(8), 0, { spin: -1 })).to.throw(RangeError, /spin/);
-    expect(() => new SliceMutex(new SharedArrayBuffer(8), 0, { spinn: 1 } as never)).to.throw(TypeError, /unknown option "spinn"/);
+    expect(() => new SliceMutex(new SharedArrayBuffer(8), 0, { spinn: 1 } as never)).to.throw(
+      TypeError,
+      /unknown option "spinn"/,
+    );
   });
 
   it('loses no update: 4 workers increment a shared counter under contention', async function () {

@@ -11,21 +11,43 @@ import { DIST, ROOT } from './helpers';
 function statsText(c: { sgrant: number; sexpir: number; srevok: number; syield: number; sabort: number }): string {
   const line = (name: string, n: number): string => `${`${name}:`.padEnd(8)}${String(n).padStart(16)}\n`;
   return (
-    line('exit', 918273) + line('signal', 12) + line('slowp', 3321) + line('fastp', 900001) + line('ids', 4410) + line('cs', 0) + line('clear', 0) + line('fixup', 0) +
-    line('sgrant', c.sgrant) + line('sexpir', c.sexpir) + line('srevok', c.srevok) + line('syield', c.syield) + line('sabort', c.sabort)
+    line('exit', 918273) +
+    line('signal', 12) +
+    line('slowp', 3321) +
+    line('fastp', 900001) +
+    line('ids', 4410) +
+    line('cs', 0) +
+    line('clear', 0) +
+    line('fixup', 0) +
+    line('sgrant', c.sgrant) +
+    line('sexpir', c.sexpir) +
+    line('srevok', c.srevok) +
+    line('syield', c.syield) +
+    line('sabort', c.sabort)
   );
 }
 
 describe('rseq stats', () => {
-  it('parses the slice counters of the kernel\'s rseq/stats text', () => {
+  it("parses the slice counters of the kernel's rseq/stats text", () => {
     const c = parseRseqStats(statsText({ sgrant: 9337, sexpir: 50, srevok: 60, syield: 9277, sabort: 0 }));
     expect(c).to.deep.equal({ sgrant: 9337, sexpir: 50, srevok: 60, syield: 9277, sabort: 0 });
-    expect(countersDelta(c, { ...c, sgrant: 9400, syield: 9300 })).to.deep.equal({ sgrant: 63, sexpir: 0, srevok: 0, syield: 23, sabort: 0 });
+    expect(countersDelta(c, { ...c, sgrant: 9400, syield: 9300 })).to.deep.equal({
+      sgrant: 63,
+      sexpir: 0,
+      srevok: 0,
+      syield: 23,
+      sabort: 0,
+    });
   });
 
   it('a stats file without slice counters (a kernel without the extension) is an error naming the line', () => {
-    const text = statsText({ sgrant: 1, sexpir: 0, srevok: 0, syield: 1, sabort: 0 }).split('\n').filter((l) => !l.startsWith('s')).join('\n');
-    expect(() => parseRseqStats(text, 'fixture')).to.throw(/fixture has no sgrant line: the kernel lacks CONFIG_RSEQ_SLICE_EXTENSION/);
+    const text = statsText({ sgrant: 1, sexpir: 0, srevok: 0, syield: 1, sabort: 0 })
+      .split('\n')
+      .filter((l) => !l.startsWith('s'))
+      .join('\n');
+    expect(() => parseRseqStats(text, 'fixture')).to.throw(
+      /fixture has no sgrant line: the kernel lacks CONFIG_RSEQ_SLICE_EXTENSION/,
+    );
   });
 
   describe('rseq-slice stats', () => {
@@ -50,7 +72,11 @@ describe('rseq stats', () => {
         console.log('      skipped: this host has a readable debugfs rseq/stats');
         this.skip();
       }
-      const r = spawnSync(process.execPath, [cli, 'stats'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RSEQ_SLICE_DEBUGFS_RSEQ: '' } });
+      const r = spawnSync(process.execPath, [cli, 'stats'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, RSEQ_SLICE_DEBUGFS_RSEQ: '' },
+      });
       expect(r.status).to.equal(1);
       expect(r.stderr).to.match(/rseq-slice stats: \/sys\/kernel\/debug\/rseq\/stats/);
       expect(r.stderr).to.match(/mount -t debugfs none \/sys\/kernel\/debug|run as root/);
@@ -69,7 +95,10 @@ describe('rseq stats', () => {
 
     it('--watch: rates per second between samples, --count stops it', async () => {
       writeStats(A);
-      const child = spawn(process.execPath, [cli, 'stats', '--watch', '0.5', '--count', '2', '--json'], { cwd: ROOT, env: fakeEnv() });
+      const child = spawn(process.execPath, [cli, 'stats', '--watch', '0.5', '--count', '2', '--json'], {
+        cwd: ROOT,
+        env: fakeEnv(),
+      });
       const lines: string[] = [];
       let buffered = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -85,7 +114,9 @@ describe('rseq stats', () => {
       const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(status).to.equal(0);
       expect(lines).to.have.lengthOf(2);
-      const [first, second] = lines.map((l) => JSON.parse(l) as { seconds: number; counters: typeof A; perSecond: typeof A });
+      const [first, second] = lines.map(
+        (l) => JSON.parse(l) as { seconds: number; counters: typeof A; perSecond: typeof A },
+      );
       expect(first!.counters).to.deep.equal(A);
       expect(first!.perSecond.sgrant).to.equal(0);
       // B is written once the first line arrives; on a loaded machine the second sample may come
@@ -110,7 +141,13 @@ describe('rseq stats', () => {
     });
 
     it('bad usage exits 2', () => {
-      for (const args of [['--watch', '0'], ['--watch', 'x'], ['--count', '2'], ['--watch', '1', '--count', '0'], ['--bogus']]) {
+      for (const args of [
+        ['--watch', '0'],
+        ['--watch', 'x'],
+        ['--count', '2'],
+        ['--watch', '1', '--count', '0'],
+        ['--bogus'],
+      ]) {
         const r = spawnSync(process.execPath, [cli, 'stats', ...args], { cwd: ROOT, encoding: 'utf8', env: fakeEnv() });
         expect(r.status, args.join(' ')).to.equal(2);
       }

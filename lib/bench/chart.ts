@@ -17,7 +17,8 @@ interface EChartsModule {
 }
 
 /** What to do when the chart library is missing. */
-export const CHART_LIBRARY_HINT = 'SVG charts need the echarts package: npm install echarts (the JSON report is written without it)';
+export const CHART_LIBRARY_HINT =
+  'SVG charts need the echarts package: npm install echarts (the JSON report is written without it)';
 
 /** The echarts module, or null when it cannot be loaded from here. */
 export function loadECharts(): EChartsModule | null {
@@ -65,8 +66,21 @@ export function countMinimum(...hs: Array<{ counts: number[] }>): number {
 }
 
 // Off is drawn wide and on thin over it, so both show where they coincide.
-function histogramSeries(name: string, color: string, width: number, h: { edges: number[]; counts: number[] }): Record<string, unknown> {
-  return { name, type: 'line', connectNulls: false, showSymbol: false, data: histogramPoints(h), lineStyle: { width, color }, itemStyle: { color } };
+function histogramSeries(
+  name: string,
+  color: string,
+  width: number,
+  h: { edges: number[]; counts: number[] },
+): Record<string, unknown> {
+  return {
+    name,
+    type: 'line',
+    connectNulls: false,
+    showSymbol: false,
+    data: histogramPoints(h),
+    lineStyle: { width, color },
+    itemStyle: { color },
+  };
 }
 
 /** The ECharts option for one scenario's chart (plain data: testable without rendering). */
@@ -88,8 +102,20 @@ export function chartOption(s: ScenarioSummary): Record<string, unknown> {
     },
     legend: { top: 56, data: ['requests off', 'requests on'] },
     grid: { left: 70, right: 30, top: 92, bottom: 55 },
-    xAxis: { type: 'log', name: 'hold time (µs)', nameLocation: 'middle', nameGap: 30, min: axisMinimum(s.histogram.off, s.histogram.on), logBase: 10 },
-    yAxis: { type: 'log', name: 'sections per 10,000', min: countMinimum(s.histogram.off, s.histogram.on), logBase: 10 },
+    xAxis: {
+      type: 'log',
+      name: 'hold time (µs)',
+      nameLocation: 'middle',
+      nameGap: 30,
+      min: axisMinimum(s.histogram.off, s.histogram.on),
+      logBase: 10,
+    },
+    yAxis: {
+      type: 'log',
+      name: 'sections per 10,000',
+      min: countMinimum(s.histogram.off, s.histogram.on),
+      logBase: 10,
+    },
     series: [
       {
         ...histogramSeries('requests off', '#d62728', 4, s.histogram.off),

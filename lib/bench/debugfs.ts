@@ -22,6 +22,8 @@ export function writeExtensionNsec(ns: number): number {
     return previous;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new Error(`cannot set the extension length: ${EXTENSION_NSEC_FILE} (${code}); it needs root, a mounted debugfs and a kernel with the slice extension`);
+    throw new Error(
+      `cannot set the extension length: ${EXTENSION_NSEC_FILE} (${code}); it needs root, a mounted debugfs and a kernel with the slice extension`,
+    );
   }
 }

@@ -88,7 +88,10 @@ export class ScenarioWorkers {
 
   constructor(s: ResolvedScenario, backend: 'native' | 'simulator' = 'native') {
     this.#hog = s.hog
-      ? new Worker('const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;', { eval: true, workerData: this.#hogStop })
+      ? new Worker(
+          'const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;',
+          { eval: true, workerData: this.#hogStop },
+        )
       : null;
     this.#workers = Array.from({ length: s.workers }, () =>
       startWorker({
@@ -135,7 +138,9 @@ export class ScenarioWorkers {
       baseNs: this.baseNs,
       outcomes: sumOutcomes(threads),
       kernel: before && after ? countersDelta(before, after) : null,
-      trace: traced ? { ...countHeldSwitches(parseSchedSwitch(traced.text), windows, this.baseNs), overruns: traced.overruns } : null,
+      trace: traced
+        ? { ...countHeldSwitches(parseSchedSwitch(traced.text), windows, this.baseNs), overruns: traced.overruns }
+        : null,
     };
   }
 

@@ -35,7 +35,10 @@ function integer(name: string, text: string, min: number, max: number): number {
 
 /** Checks the options; throws RangeError with the accepted values. */
 export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
-  const names = (raw.scenario ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const names = (raw.scenario ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   let seconds = 2;
   if (raw.seconds !== undefined) {
     seconds = Number(raw.seconds);
@@ -51,7 +54,10 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     report: raw.report ?? null,
     json: raw.json === true,
     // The kernel accepts 5000..50000 (debugfs answers ERANGE outside).
-    extensionNsec: raw['extension-nsec'] === undefined ? null : integer('extension-nsec', raw['extension-nsec'], SLICE_EXT_NSEC_MIN, SLICE_EXT_NSEC_MAX),
+    extensionNsec:
+      raw['extension-nsec'] === undefined
+        ? null
+        : integer('extension-nsec', raw['extension-nsec'], SLICE_EXT_NSEC_MIN, SLICE_EXT_NSEC_MAX),
     trace: raw['no-trace'] !== true,
   };
 }

@@ -70,7 +70,11 @@ export interface TraceCount {
  * only when the whole interval ends by the release, because the yield after a granted section
  * switches out with state R within a microsecond of the release and must not count.
  */
-export function countHeldSwitches(events: readonly SwitchEvent[], windows: readonly HoldWindows[], baseNs: bigint): TraceCount {
+export function countHeldSwitches(
+  events: readonly SwitchEvent[],
+  windows: readonly HoldWindows[],
+  baseNs: bigint,
+): TraceCount {
   const byTid = new Map<number, HoldWindows>();
   for (const w of windows) byTid.set(w.tid, w);
   const baseUs = Number(baseNs / 1000n);

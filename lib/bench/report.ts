@@ -62,13 +62,17 @@ export function formatGoals(summaries: readonly ScenarioSummary[]): string {
   const lines: string[] = [];
   for (const s of summaries) {
     if (s.goals === null) continue;
-    const parts = s.goals.map((g) => `${g.name} ${fixed(g.median)} (goal ${g.limit}) ${g.met === null ? 'n/a' : g.met ? 'met' : 'MISSED'}`);
+    const parts = s.goals.map(
+      (g) => `${g.name} ${fixed(g.median)} (goal ${g.limit}) ${g.met === null ? 'n/a' : g.met ? 'met' : 'MISSED'}`,
+    );
     lines.push(`${s.scenario.name}: ${parts.join('; ')}`);
     const missed = s.goals.some((g) => g.met === false);
     const k = s.pooled.on.kernel;
     if (missed && k && k.sgrant > 0) {
       // A grant that expired let the preemption happen inside the section after all.
-      lines.push(`  grants that expired before the section ended: ${k.sexpir} of ${k.sgrant} (${((100 * k.sexpir) / k.sgrant).toFixed(1)} %)`);
+      lines.push(
+        `  grants that expired before the section ended: ${k.sexpir} of ${k.sgrant} (${((100 * k.sexpir) / k.sgrant).toFixed(1)} %)`,
+      );
     }
   }
   return lines.join('\n');

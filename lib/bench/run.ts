@@ -44,7 +44,11 @@ export interface BenchResult {
 }
 
 /** Runs the benchmark; `progress` gets one line per measurement. */
-export async function runBench(o: BenchOptions, progress: (line: string) => void, kernelCounters: boolean): Promise<BenchResult> {
+export async function runBench(
+  o: BenchOptions,
+  progress: (line: string) => void,
+  kernelCounters: boolean,
+): Promise<BenchResult> {
   let restoreNsec: number | null = null;
   if (o.extensionNsec !== null) restoreNsec = writeExtensionNsec(o.extensionNsec);
   let trace: SchedSwitchTrace | null = null;
@@ -58,7 +62,9 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
     try {
       if (restoreNsec !== null && Number.isInteger(restoreNsec)) writeExtensionNsec(restoreNsec);
     } catch (e) {
-      progress(`rseq-slice bench: could not restore slice_ext_nsec to ${restoreNsec}: ${e instanceof Error ? e.message : String(e)}`);
+      progress(
+        `rseq-slice bench: could not restore slice_ext_nsec to ${restoreNsec}: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     restoreNsec = null;
   };
@@ -105,13 +111,19 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
         for (let r = 0; r < o.rounds; r++) {
           const order = r % 2 === 0 ? [false, true] : [true, false];
           const got: Partial<Record<'off' | 'on', Measurement>> = {};
-          for (const request of order) got[request ? 'on' : 'off'] = await workers.measure(request, o.seconds, r + 1, trace);
+          for (const request of order)
+            got[request ? 'on' : 'off'] = await workers.measure(request, o.seconds, r + 1, trace);
           rounds.push({ off: got.off as Measurement, on: got.on as Measurement });
         }
       } finally {
         await workers.close();
       }
-      const summary = summarizeScenario(s, extensionNs, longHoldThresholdNs(s.maxSectionNs, extensionNs, LONG_HOLD_MARGIN_NS), rounds);
+      const summary = summarizeScenario(
+        s,
+        extensionNs,
+        longHoldThresholdNs(s.maxSectionNs, extensionNs, LONG_HOLD_MARGIN_NS),
+        rounds,
+      );
       summary.rounds.forEach((r, i) => {
         progress(formatMeasurement(s.name, i + 1, r.off));
         progress(formatMeasurement(s.name, i + 1, r.on));

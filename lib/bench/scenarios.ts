@@ -22,7 +22,13 @@ export interface ScenarioSpec {
   goals: boolean;
 }
 
-function spec(lock: LockKind, section: SectionKind, threads: number | 'cpus+1', hog: boolean, length: SectionLength): ScenarioSpec {
+function spec(
+  lock: LockKind,
+  section: SectionKind,
+  threads: number | 'cpus+1',
+  hog: boolean,
+  length: SectionLength,
+): ScenarioSpec {
   const t = threads === 'cpus+1' ? 'cpus+1' : `${threads}x`;
   const name = `${lock}-${section === 'javascript' ? 'js' : 'native'}-${t}${hog ? '-hog' : ''}-${length}`;
   const oversubscribed = threads === 'cpus+1' || threads > 1 || hog;
@@ -88,7 +94,9 @@ export function selectScenarios(names: readonly string[]): ScenarioSpec[] {
   const add = (n: string): void => {
     const s = SCENARIOS.find((x) => x.name === n);
     if (s === undefined) {
-      throw new RangeError(`unknown scenario ${JSON.stringify(n)}; accepted: default, quick, all, ${SCENARIOS.map((x) => x.name).join(', ')}`);
+      throw new RangeError(
+        `unknown scenario ${JSON.stringify(n)}; accepted: default, quick, all, ${SCENARIOS.map((x) => x.name).join(', ')}`,
+      );
     }
     if (!out.includes(s)) out.push(s);
   };

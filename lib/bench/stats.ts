@@ -62,7 +62,8 @@ export interface LogHistogram {
  */
 export function logHistogram(samples: Float64Array, lo: number, binsPerDecade: number, hi?: number): LogHistogram {
   if (!(lo > 0)) throw new RangeError(`logHistogram: lo must be > 0; got ${lo}`);
-  if (!Number.isInteger(binsPerDecade) || binsPerDecade < 1) throw new RangeError(`logHistogram: binsPerDecade must be a positive integer; got ${binsPerDecade}`);
+  if (!Number.isInteger(binsPerDecade) || binsPerDecade < 1)
+    throw new RangeError(`logHistogram: binsPerDecade must be a positive integer; got ${binsPerDecade}`);
   let top = hi ?? lo * 10;
   if (hi === undefined) for (const x of samples) if (x > top) top = x;
   const step = 1 / binsPerDecade;

@@ -8,7 +8,17 @@ import type { SliceCounters } from '../rseq_stats';
 import type { Measurement } from './measure';
 import { countLongHolds } from './preemptions';
 import type { ResolvedScenario } from './scenarios';
-import { concat, logHistogram, per10k, percentiles, ratio, spread, type LogHistogram, type Percentiles, type Spread } from './stats';
+import {
+  concat,
+  logHistogram,
+  per10k,
+  percentiles,
+  ratio,
+  spread,
+  type LogHistogram,
+  type Percentiles,
+  type Spread,
+} from './stats';
 
 export interface MeasurementSummary {
   request: boolean;
@@ -74,7 +84,10 @@ export interface RoundRatios {
 
 export function roundRatios(off: MeasurementSummary, on: MeasurementSummary): RoundRatios {
   return {
-    preemptions: on.preemptionsPer10k === null || off.preemptionsPer10k === null ? null : ratio(on.preemptionsPer10k, off.preemptionsPer10k),
+    preemptions:
+      on.preemptionsPer10k === null || off.preemptionsPer10k === null
+        ? null
+        : ratio(on.preemptionsPer10k, off.preemptionsPer10k),
     longHolds: ratio(on.longHoldsPer10k, off.longHoldsPer10k),
     holdP999: ratio(on.holdNs.p999, off.holdNs.p999),
     waitP999: ratio(on.waitNs.p999, off.waitNs.p999),

@@ -20,7 +20,9 @@ export function findTracefs(): { dir: string } | { reason: string } {
       // next candidate
     }
   }
-  return { reason: `no writable ${EVENT} under ${TRACEFS_DIRS.join(' or ')} (tracefs needs root and CONFIG_EVENT_TRACING)` };
+  return {
+    reason: `no writable ${EVENT} under ${TRACEFS_DIRS.join(' or ')} (tracefs needs root and CONFIG_EVENT_TRACING)`,
+  };
 }
 
 /** The clock selected in a `trace_clock` file ("[local] global mono" → "local"). */
@@ -56,7 +58,10 @@ export class SchedSwitchTrace {
     try {
       this.#write('tracing_on', '0');
       this.#write('trace_clock', 'mono');
-      this.#write('buffer_size_kb', String(Math.max(1024, Math.min(16384, Math.floor(BUFFER_TOTAL_KB / Math.max(1, cpus))))));
+      this.#write(
+        'buffer_size_kb',
+        String(Math.max(1024, Math.min(16384, Math.floor(BUFFER_TOTAL_KB / Math.max(1, cpus))))),
+      );
       this.#write(EVENT, '1');
     } catch (e) {
       this.close();

@@ -88,7 +88,8 @@ function setup(input: WorkerInput): (cmd: MeasureCommand) => WorkerOutput {
   const tid = threadId();
   // open() enables the extension for this thread (prctl), once, before any clock starts; a
   // measurement with requests off simply never sets `request`.
-  const handle = input.backend === 'native' ? open({ backend: 'native', fastPath: 'javascript' }) : open({ backend: 'simulator' });
+  const handle =
+    input.backend === 'native' ? open({ backend: 'native', fastPath: 'javascript' }) : open({ backend: 'simulator' });
   // performance.now(): ms as a double from the same CLOCK_MONOTONIC (vDSO), so the section
   // arithmetic stays in plain numbers; `offsetNs` maps it onto ns since the base. It still
   // allocates (about one young-generation collection per 30,000 reads on Node 20), as
@@ -118,7 +119,18 @@ function setup(input: WorkerInput): (cmd: MeasureCommand) => WorkerOutput {
       const { addon, error } = addonState();
       if (!addon) throw new Error(`the native addon did not load: ${error}`);
       ready();
-      const r = addon.spinLockLoop(new Int32Array(input.lockBuffer, 0, 1), control, cmd.request, input.minNs, input.maxNs, cmd.seed, base, acquired, released, waits);
+      const r = addon.spinLockLoop(
+        new Int32Array(input.lockBuffer, 0, 1),
+        control,
+        cmd.request,
+        input.minNs,
+        input.maxNs,
+        cmd.seed,
+        base,
+        acquired,
+        released,
+        waits,
+      );
       if (typeof r === 'number') throw new Error(`spinLockLoop failed: ${errnoName(-r)}`);
       const [sections, n, clean, yielded, raced, revoked] = r;
       return output(sections, n, cmd.request ? { sections, clean, yielded, raced, revoked } : null);
@@ -196,6 +208,10 @@ if (parentPort !== null && workerData !== null && typeof workerData === 'object'
   const port = parentPort;
   port.on('message', (cmd: MeasureCommand) => {
     const out = measure(cmd);
-    port.postMessage(out, [out.acquired.buffer as ArrayBuffer, out.released.buffer as ArrayBuffer, out.waits.buffer as ArrayBuffer]);
+    port.postMessage(out, [
+      out.acquired.buffer as ArrayBuffer,
+      out.released.buffer as ArrayBuffer,
+      out.waits.buffer as ArrayBuffer,
+    ]);
   });
 }

@@ -42,14 +42,18 @@ not be written (the figures are printed all the same); 2 bad usage, or --report 
 directory (checked before the run).`;
 
 function listScenarios(): string {
-  const mark = (n: string): string => (QUICK_SCENARIOS.includes(n) ? ' (default, quick)' : DEFAULT_SCENARIOS.includes(n) ? ' (default)' : '');
+  const mark = (n: string): string =>
+    QUICK_SCENARIOS.includes(n) ? ' (default, quick)' : DEFAULT_SCENARIOS.includes(n) ? ' (default)' : '';
   return SCENARIOS.map((s) => `${s.name}${mark(s.name)}`).join('\n');
 }
 
 /** What this run can and cannot measure without root, as lines for stderr. */
 function capabilityNotes(o: BenchOptions): string[] {
   const notes: string[] = [];
-  if (readKernelSliceStats() === null) notes.push('no kernel counters: debugfs rseq/stats is not readable (needs root, a mounted debugfs and CONFIG_RSEQ_STATS)');
+  if (readKernelSliceStats() === null)
+    notes.push(
+      'no kernel counters: debugfs rseq/stats is not readable (needs root, a mounted debugfs and CONFIG_RSEQ_STATS)',
+    );
   const t = findTracefs();
   if (o.trace && 'reason' in t) notes.push(`no sched_switch count: ${t.reason}; counting long holds only`);
   return notes;
@@ -106,7 +110,9 @@ export const benchCommand: Command = {
         fs.mkdirSync(options.report, { recursive: true });
         fs.accessSync(options.report, fs.constants.W_OK);
       } catch (e) {
-        io.err(`rseq-slice bench: --report ${options.report}: not a writable directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+        io.err(
+          `rseq-slice bench: --report ${options.report}: not a writable directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        );
         return EXIT_USAGE;
       }
     }
@@ -127,7 +133,9 @@ export const benchCommand: Command = {
         if (written.chartsSkipped) io.err(`rseq-slice bench: no charts: ${written.chartsSkipped}`);
       } catch (e) {
         // The figures are still printed below: minutes of measurement are not lost to a full disk.
-        io.err(`rseq-slice bench: could not write the report to ${options.report}: ${e instanceof Error ? e.message : String(e)}`);
+        io.err(
+          `rseq-slice bench: could not write the report to ${options.report}: ${e instanceof Error ? e.message : String(e)}`,
+        );
         status = 1;
       }
     }
@@ -136,7 +144,9 @@ export const benchCommand: Command = {
       const e = result.environment;
       io.out(
         `${e.cpus} CPUs, kernel ${e.kernel}, extension ${e.extensionNs} ns (${e.extensionSource}), ${result.rounds} rounds of ${result.seconds} s after a ${result.warmupSeconds} s warm-up` +
-          (e.traceUnavailable ? `; preemptions from long holds only (${e.traceUnavailable})` : '; preemptions from sched_switch'),
+          (e.traceUnavailable
+            ? `; preemptions from long holds only (${e.traceUnavailable})`
+            : '; preemptions from sched_switch'),
       );
       io.out(formatTable(result.scenarios));
       const goals = formatGoals(result.scenarios);

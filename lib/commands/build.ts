@@ -49,7 +49,17 @@ function findNodeGyp(env: NodeJS.ProcessEnv): string | null {
     // not installed beside the package
   }
   const candidates = [
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
     env.npm_config_node_gyp,
   ];
   return candidates.find((f): f is string => f !== undefined && fs.existsSync(f)) ?? null;
@@ -59,7 +69,8 @@ function findNodeGyp(env: NodeJS.ProcessEnv): string | null {
 export function findBuildTools(env: NodeJS.ProcessEnv = process.env): BuildTools {
   const cxx = env.CXX?.trim();
   const compilerCandidates = cxx ? [cxx.split(/\s+/)[0] as string] : ['g++', 'c++', 'clang++'];
-  const compiler = compilerCandidates.find((c) => (c.includes('/') || onPath(c, env) !== null) && answers(c, env)) ?? null;
+  const compiler =
+    compilerCandidates.find((c) => (c.includes('/') || onPath(c, env) !== null) && answers(c, env)) ?? null;
   const python = ['python3', 'python'].find((p) => onPath(p, env) !== null && answers(p, env)) ?? null;
   return { compiler, make: onPath('make', env), python, nodeGyp: findNodeGyp(env) };
 }
@@ -67,7 +78,8 @@ export function findBuildTools(env: NodeJS.ProcessEnv = process.env): BuildTools
 /** What is missing for a source build, in words; empty when nothing is. */
 export function missingTools(tools: BuildTools, env: NodeJS.ProcessEnv = process.env): string[] {
   const missing: string[] = [];
-  if (tools.compiler === null) missing.push(env.CXX ? `a C++17 compiler (CXX=${env.CXX} does not run)` : 'a C++17 compiler (g++, c++ or clang++)');
+  if (tools.compiler === null)
+    missing.push(env.CXX ? `a C++17 compiler (CXX=${env.CXX} does not run)` : 'a C++17 compiler (g++, c++ or clang++)');
   if (tools.make === null) missing.push('make');
   if (tools.python === null) missing.push('python3 (node-gyp runs gyp with it)');
   if (tools.nodeGyp === null) missing.push('node-gyp (npm bundles one; or npm install -g node-gyp)');
@@ -125,14 +137,23 @@ Exit status: 0 built and loads, 1 a tool is missing, the build failed or the res
     const env = process.env.CXX ? process.env : { ...process.env, CXX: tools.compiler as string };
     const built = spawnSync(process.execPath, args, { cwd: PACKAGE_ROOT, encoding: 'utf8', env });
     if (built.status !== 0) {
-      const how = built.error ? ((built.error as NodeJS.ErrnoException).code ?? built.error.message) : built.signal ? `signal ${built.signal}` : `status ${built.status}`;
-      io.err(`rseq-slice build: node-gyp rebuild failed (${how}):\n${tail(`${built.stdout ?? ''}${built.stderr ?? ''}`, 20)}`);
+      const how = built.error
+        ? ((built.error as NodeJS.ErrnoException).code ?? built.error.message)
+        : built.signal
+          ? `signal ${built.signal}`
+          : `status ${built.status}`;
+      io.err(
+        `rseq-slice build: node-gyp rebuild failed (${how}):\n${tail(`${built.stdout ?? ''}${built.stderr ?? ''}`, 20)}`,
+      );
       return 1;
     }
     // A fresh process: this one may already have tried (and cached) a failed load.
     const probe = spawnSync(
       process.execPath,
-      ['-e', `const a = require(${JSON.stringify(path.join(PACKAGE_ROOT, 'dist', 'addon.js'))}).addonState(); console.log(a.addon ? 'loaded' : a.error)`],
+      [
+        '-e',
+        `const a = require(${JSON.stringify(path.join(PACKAGE_ROOT, 'dist', 'addon.js'))}).addonState(); console.log(a.addon ? 'loaded' : a.error)`,
+      ],
       { encoding: 'utf8' },
     );
     const result = probe.stdout.trim();

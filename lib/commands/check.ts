@@ -19,7 +19,10 @@ export function formatConformance(r: ConformanceReport): string {
   ];
   for (const x of r.rules) lines.push(`${x.rule.padEnd(4)} ${x.status.padEnd(4)} ${x.title}: ${x.detail}`);
   const counts = (s: string): number => r.rules.filter((x) => x.status === s).length;
-  lines.push('', `${r.conforms ? 'conforms' : 'DIVERGES'}: ${counts('pass')} pass, ${counts('FAIL')} FAIL, ${counts('n/a')} n/a`);
+  lines.push(
+    '',
+    `${r.conforms ? 'conforms' : 'DIVERGES'}: ${counts('pass')} pass, ${counts('FAIL')} FAIL, ${counts('n/a')} n/a`,
+  );
   return lines.join('\n');
 }
 
@@ -43,12 +46,18 @@ Options:
 Exit status: 0 every applicable rule passes, 1 a divergence (or the check could not run),
 2 bad usage.`,
   run(argv: string[], io: CliIo): number {
-    const parsed = parseCommandArgs(this, { args: argv, strict: true, options: { json: { type: 'boolean' }, seconds: { type: 'string' } } }, io);
+    const parsed = parseCommandArgs(
+      this,
+      { args: argv, strict: true, options: { json: { type: 'boolean' }, seconds: { type: 'string' } } },
+      io,
+    );
     if (parsed === null) return EXIT_USAGE;
     const { values } = parsed;
     const seconds = values.seconds === undefined ? 1 : Number(values.seconds);
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60) {
-      io.err(`rseq-slice check: --seconds must be a number of seconds above 0 and at most 60; got ${JSON.stringify(values.seconds)}`);
+      io.err(
+        `rseq-slice check: --seconds must be a number of seconds above 0 and at most 60; got ${JSON.stringify(values.seconds)}`,
+      );
       return EXIT_USAGE;
     }
     let report: ConformanceReport;

@@ -13,25 +13,37 @@ export function formatReport(d: Detection): string {
   const p = d.platform;
   lines.push(`rseq-slice ${packageVersion()}`);
   lines.push(`platform        ${p.os} ${p.arch}, kernel ${p.kernel}, ${p.libc}`);
-  lines.push(`native addon    ${d.addon.loaded ? `loaded${d.addon.btrl ? ' (x86-64 btrl fast path)' : ''}` : `not loaded: ${d.addon.error}`}`);
+  lines.push(
+    `native addon    ${d.addon.loaded ? `loaded${d.addon.btrl ? ' (x86-64 btrl fast path)' : ''}` : `not loaded: ${d.addon.error}`}`,
+  );
   const r = d.rseq;
   if (r.registered) {
     lines.push(
       `rseq area       registered by ${r.owner}, ${r.length} bytes (${r.mode}), feature size ${r.featureSize}` +
-        (r.kernelFeatureSize !== null ? `; kernel feature size ${r.kernelFeatureSize}, alignment ${r.kernelAlignment}` : ''),
+        (r.kernelFeatureSize !== null
+          ? `; kernel feature size ${r.kernelFeatureSize}, alignment ${r.kernelAlignment}`
+          : ''),
     );
   } else {
     lines.push(`rseq area       none: ${r.reason ?? 'unknown reason'}`);
   }
   const s = d.sliceExtension;
   lines.push(`slice extension ${s.available ? 'AVAILABLE' : 'NOT AVAILABLE'}${s.errno ? ` (${s.errno})` : ''}`);
-  lines.push(`  enabled now   ${yesNo(s.enabled)} (flags: available ${yesNo(s.flags.available)}, enabled ${yesNo(s.flags.enabled)})`);
-  lines.push(`  yield syscall ${s.yieldSyscall ? 'present' : d.addon.loaded ? 'missing (ENOSYS)' : 'unknown (the addon did not load)'}`);
-  lines.push(`  extension     ${s.extensionNsec !== null ? `${s.extensionNsec} ns` : 'unknown (debugfs rseq/slice_ext_nsec is not readable: it needs root and a mounted debugfs)'}`);
+  lines.push(
+    `  enabled now   ${yesNo(s.enabled)} (flags: available ${yesNo(s.flags.available)}, enabled ${yesNo(s.flags.enabled)})`,
+  );
+  lines.push(
+    `  yield syscall ${s.yieldSyscall ? 'present' : d.addon.loaded ? 'missing (ENOSYS)' : 'unknown (the addon did not load)'}`,
+  );
+  lines.push(
+    `  extension     ${s.extensionNsec !== null ? `${s.extensionNsec} ns` : 'unknown (debugfs rseq/slice_ext_nsec is not readable: it needs root and a mounted debugfs)'}`,
+  );
   lines.push(`  boot param    ${s.bootParam !== null ? `rseq_slice_ext=${s.bootParam}` : 'none'}`);
   if (s.reason) lines.push(`  why not       ${s.reason}`);
   if (s.remedy) lines.push(`  what to do    ${s.remedy}`);
-  lines.push(`backend         ${d.backend}${d.backend === 'simulator' ? ' (open() simulates the kernel: sections run, never extended)' : ''}`);
+  lines.push(
+    `backend         ${d.backend}${d.backend === 'simulator' ? ' (open() simulates the kernel: sections run, never extended)' : ''}`,
+  );
   if (d.fastPath) lines.push(`fast path       ${d.fastPath}`);
   return lines.join('\n');
 }
@@ -59,7 +71,9 @@ Exit status: 0 success, 1 --require not met, 2 bad usage.`,
     const d = detect();
     io.out(values.json ? JSON.stringify(d, null, 2) : formatReport(d));
     if (values.require && !d.sliceExtension.available) {
-      io.err(`rseq-slice: the kernel cannot grant slice extensions here: ${d.sliceExtension.reason ?? 'unknown reason'}`);
+      io.err(
+        `rseq-slice: the kernel cannot grant slice extensions here: ${d.sliceExtension.reason ?? 'unknown reason'}`,
+      );
       return 1;
     }
     return 0;

@@ -28,7 +28,9 @@ export function execFailureStatus(errno: string): number {
 }
 
 function cannotRun(io: CliIo, command: string, errno: string): number {
-  io.err(`rseq-slice exec: cannot run ${JSON.stringify(command)}: ${errno}${ERRNO_TEXT[errno] ? ` (${ERRNO_TEXT[errno]})` : ''}`);
+  io.err(
+    `rseq-slice exec: cannot run ${JSON.stringify(command)}: ${errno}${ERRNO_TEXT[errno] ? ` (${ERRNO_TEXT[errno]})` : ''}`,
+  );
   return execFailureStatus(errno);
 }
 
@@ -58,7 +60,9 @@ export const execCommand: Command = {
   run(argv: string[], io: CliIo): number | Promise<number> {
     const rest = argv[0] === '--' ? argv.slice(1) : argv;
     if (argv[0] !== '--' && rest[0]?.startsWith('-')) {
-      io.err(`rseq-slice exec: unknown option ${JSON.stringify(rest[0])} (put -- before a command that starts with '-')\n\n${HELP}`);
+      io.err(
+        `rseq-slice exec: unknown option ${JSON.stringify(rest[0])} (put -- before a command that starts with '-')\n\n${HELP}`,
+      );
       return EXIT_USAGE;
     }
     const [command, ...args] = rest;
@@ -68,7 +72,9 @@ export const execCommand: Command = {
     }
     const merged = mergeTunable(process.env.GLIBC_TUNABLES, GLIBC_RSEQ_TUNABLE, '0');
     if (merged.replaced.length > 0) {
-      io.err(`rseq-slice exec: GLIBC_TUNABLES had ${merged.replaced.map((v) => `${GLIBC_RSEQ_TUNABLE}=${v}`).join(', ')}; replaced with ${GLIBC_RSEQ_TUNABLE}=0`);
+      io.err(
+        `rseq-slice exec: GLIBC_TUNABLES had ${merged.replaced.map((v) => `${GLIBC_RSEQ_TUNABLE}=${v}`).join(', ')}; replaced with ${GLIBC_RSEQ_TUNABLE}=0`,
+      );
     }
     const env = { ...process.env, GLIBC_TUNABLES: merged.value };
     const errno = replaceProcess(command, args, env);

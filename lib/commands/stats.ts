@@ -35,11 +35,13 @@ function debugfsMounted(): boolean {
 
 /** Why the stats file cannot be read, and what would make it readable. */
 function explain(file: string, e: NodeJS.ErrnoException): string {
-  if (e.code === 'EACCES' || e.code === 'EPERM') return `${file}: permission denied (${e.code}): debugfs is readable by root only; run as root`;
+  if (e.code === 'EACCES' || e.code === 'EPERM')
+    return `${file}: permission denied (${e.code}): debugfs is readable by root only; run as root`;
   if (e.code === 'ENOENT' && !process.env.RSEQ_SLICE_DEBUGFS_RSEQ && !debugfsMounted()) {
     return `${file} does not exist: debugfs is not mounted; as root: mount -t debugfs none ${DEBUGFS}`;
   }
-  if (e.code === 'ENOENT') return `${file} does not exist: the kernel has no rseq stats (it needs Linux 7.0+ built with CONFIG_RSEQ_STATS and CONFIG_RSEQ_SLICE_EXTENSION; root and a mounted debugfs: mount -t debugfs none ${DEBUGFS})`;
+  if (e.code === 'ENOENT')
+    return `${file} does not exist: the kernel has no rseq stats (it needs Linux 7.0+ built with CONFIG_RSEQ_STATS and CONFIG_RSEQ_SLICE_EXTENSION; root and a mounted debugfs: mount -t debugfs none ${DEBUGFS})`;
   return `${file}: ${e.message}`;
 }
 
@@ -68,7 +70,9 @@ function sample(): Sample {
 }
 
 function formatOnce(s: Sample): string {
-  const lines = [`rseq slice counters (${path.join(rseqDir(), 'stats')}), extension ${s.extensionNsec === null ? 'unknown' : `${s.extensionNsec} ns`}`];
+  const lines = [
+    `rseq slice counters (${path.join(rseqDir(), 'stats')}), extension ${s.extensionNsec === null ? 'unknown' : `${s.extensionNsec} ns`}`,
+  ];
   for (const k of ORDER) lines.push(`  ${`${NAMES[k]} (${k})`.padEnd(22)} ${String(s.counters[k]).padStart(14)}`);
   return lines.join('\n');
 }
@@ -82,7 +86,9 @@ function rates(a: SliceCounters, b: SliceCounters, seconds: number): SliceCounte
 /** Sleeps `ms`, or less when `stopped` resolves first. */
 function sleep(ms: number, stopped: Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), stopped]).finally(() => clearTimeout(timer));
+  return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), stopped]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 async function watch(seconds: number, count: number | null, json: boolean, io: CliIo): Promise<number> {
@@ -98,7 +104,9 @@ async function watch(seconds: number, count: number | null, json: boolean, io: C
     let previous = sample();
     let t0 = process.hrtime.bigint();
     if (!json) {
-      io.out(`rates per second over ${seconds} s, extension ${previous.extensionNsec === null ? 'unknown' : `${previous.extensionNsec} ns`} (Ctrl-C stops)`);
+      io.out(
+        `rates per second over ${seconds} s, extension ${previous.extensionNsec === null ? 'unknown' : `${previous.extensionNsec} ns`} (Ctrl-C stops)`,
+      );
       io.out(`${'time'.padEnd(8)} ${ORDER.map((k) => `${NAMES[k]}/s`.padStart(14)).join(' ')}`);
     }
     for (let n = 0; count === null || n < count; n++) {
@@ -110,7 +118,16 @@ async function watch(seconds: number, count: number | null, json: boolean, io: C
       const r = rates(previous.counters, now.counters, elapsed);
       const at = new Date().toISOString().slice(11, 19);
       // JSON keeps the exact interval, so a consumer can recompute the rates from the counters.
-      if (json) io.out(JSON.stringify({ time: new Date().toISOString(), seconds: elapsed, counters: now.counters, perSecond: r, extensionNsec: now.extensionNsec }));
+      if (json)
+        io.out(
+          JSON.stringify({
+            time: new Date().toISOString(),
+            seconds: elapsed,
+            counters: now.counters,
+            perSecond: r,
+            extensionNsec: now.extensionNsec,
+          }),
+        );
       else io.out(`${at.padEnd(8)} ${ORDER.map((k) => String(r[k]).padStart(14)).join(' ')}`);
       previous = now;
       t0 = t1;
@@ -145,7 +162,11 @@ Exit status: 0 success, 1 the counters cannot be read (the message says what is 
   async run(argv: string[], io: CliIo): Promise<number> {
     const parsed = parseCommandArgs(
       this,
-      { args: argv, strict: true, options: { json: { type: 'boolean' }, watch: { type: 'string' }, count: { type: 'string' } } },
+      {
+        args: argv,
+        strict: true,
+        options: { json: { type: 'boolean' }, watch: { type: 'string' }, count: { type: 'string' } },
+      },
       io,
     );
     if (parsed === null) return EXIT_USAGE;
@@ -155,14 +176,18 @@ Exit status: 0 success, 1 the counters cannot be read (the message says what is 
       return EXIT_USAGE;
     };
     const seconds = values.watch === undefined ? null : Number(values.watch);
-    if (seconds !== null && !(Number.isFinite(seconds) && seconds >= 0.1 && seconds <= 3600)) return usage(`--watch needs seconds from 0.1 to 3600; got ${JSON.stringify(values.watch)}`);
+    if (seconds !== null && !(Number.isFinite(seconds) && seconds >= 0.1 && seconds <= 3600))
+      return usage(`--watch needs seconds from 0.1 to 3600; got ${JSON.stringify(values.watch)}`);
     const count = values.count === undefined ? null : Number(values.count);
-    if (count !== null && !(Number.isInteger(count) && count >= 1)) return usage(`--count needs a whole number of intervals >= 1; got ${JSON.stringify(values.count)}`);
+    if (count !== null && !(Number.isInteger(count) && count >= 1))
+      return usage(`--count needs a whole number of intervals >= 1; got ${JSON.stringify(values.count)}`);
     if (count !== null && seconds === null) return usage('--count goes with --watch SECONDS');
     try {
       if (seconds !== null) return await watch(seconds, count, values.json === true, io);
       const s = sample();
-      io.out(values.json ? JSON.stringify({ counters: s.counters, extensionNsec: s.extensionNsec }, null, 2) : formatOnce(s));
+      io.out(
+        values.json ? JSON.stringify({ counters: s.counters, extensionNsec: s.extensionNsec }, null, 2) : formatOnce(s),
+      );
       return 0;
     } catch (e) {
       if (!(e instanceof StatsUnreadable)) throw e;

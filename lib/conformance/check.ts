@@ -58,7 +58,9 @@ export class CheckUnavailable extends Error {}
 /** Classifies the kernel from detect() and prctl GET, which answers on every 7.x kernel. */
 export function kernelModel(): { model: KernelModel; detection: string } {
   const d = detect();
-  const detection = d.sliceExtension.available ? 'the slice extension is available to this process' : (d.sliceExtension.reason ?? 'not available');
+  const detection = d.sliceExtension.available
+    ? 'the slice extension is available to this process'
+    : (d.sliceExtension.reason ?? 'not available');
   if (d.platform.os !== 'linux') throw new CheckUnavailable('rseq exists only on Linux');
   const { addon, error } = addonState();
   if (!addon) throw new CheckUnavailable(`the native addon did not load (${error})`);
@@ -76,13 +78,20 @@ function runProbe(args: string[], pinCpu: number | null): ProbeOutput {
   const probe = path.join(__dirname, `probe${path.extname(__filename)}`);
   const node = [...(probe.endsWith('.ts') ? ['-r', 'tsx/cjs'] : []), probe, ...args];
   const tunables = mergeTunable(process.env.GLIBC_TUNABLES, GLIBC_RSEQ_TUNABLE, '0').value;
-  const [cmd, argv] = pinCpu === null ? [process.execPath, node] : ['taskset', ['-c', String(pinCpu), process.execPath, ...node]];
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, GLIBC_TUNABLES: tunables }, timeout: 120_000 });
+  const [cmd, argv] =
+    pinCpu === null ? [process.execPath, node] : ['taskset', ['-c', String(pinCpu), process.execPath, ...node]];
+  const r = spawnSync(cmd, argv, {
+    encoding: 'utf8',
+    env: { ...process.env, GLIBC_TUNABLES: tunables },
+    timeout: 120_000,
+  });
   const last = r.stdout?.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last) as ProbeOutput;
   } catch {
-    throw new CheckUnavailable(`the probe child (${args.join(' ')}) ended with ${r.signal ?? `status ${r.status}`} and no result: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' / ')}`);
+    throw new CheckUnavailable(
+      `the probe child (${args.join(' ')}) ended with ${r.signal ?? `status ${r.status}`} and no result: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' / ')}`,
+    );
   }
 }
 
@@ -118,21 +127,40 @@ class Findings {
   }
 }
 
-function compareTranscripts(kernel: TranscriptStep[], expected: TranscriptStep[], model: KernelModel, f: Findings): void {
-  if (kernel.length !== expected.length) throw new CheckUnavailable(`the kernel transcript has ${kernel.length} steps, the model's ${expected.length}`);
+function compareTranscripts(
+  kernel: TranscriptStep[],
+  expected: TranscriptStep[],
+  model: KernelModel,
+  f: Findings,
+): void {
+  if (kernel.length !== expected.length)
+    throw new CheckUnavailable(`the kernel transcript has ${kernel.length} steps, the model's ${expected.length}`);
   const passed = new Map<string, number>();
   kernel.forEach((k, i) => {
     const e = expected[i] as TranscriptStep;
     for (const rule of k.rules) {
       if (rule === 'R2' && model !== 'built without') continue;
       if (rule === 'R9' && model !== 'built without' && model !== 'disabled at boot') continue;
-      if (k.answer !== e.answer) f.add(rule, 'FAIL', `${k.section}: ${k.step}: kernel ${k.answer}, expected ${e.answer}`);
+      if (k.answer !== e.answer)
+        f.add(rule, 'FAIL', `${k.section}: ${k.step}: kernel ${k.answer}, expected ${e.answer}`);
       else passed.set(rule, (passed.get(rule) ?? 0) + 1);
     }
   });
   for (const [rule, n] of passed) f.add(rule, 'pass', `${n} step(s) answered as the ${model} model`);
-  if (model !== 'built without') f.add('R2', 'n/a', model === 'pre-7.0' ? 'the kernel predates the extension' : 'the kernel is built with the extension');
-  if (model === 'enabled' || model === 'pre-7.0') f.add('R9', 'n/a', model === 'enabled' ? 'the extension is on at boot (AVAILABLE checked under R8)' : 'the kernel predates the extension');
+  if (model !== 'built without')
+    f.add(
+      'R2',
+      'n/a',
+      model === 'pre-7.0' ? 'the kernel predates the extension' : 'the kernel is built with the extension',
+    );
+  if (model === 'enabled' || model === 'pre-7.0')
+    f.add(
+      'R9',
+      'n/a',
+      model === 'enabled'
+        ? 'the extension is on at boot (AVAILABLE checked under R8)'
+        : 'the kernel predates the extension',
+    );
 }
 
 /** The rules a kernel transcript passes or fails against `model` (exported for tests). */
@@ -143,15 +171,31 @@ export function judgeTranscript(kernel: TranscriptStep[], model: KernelModel): R
 }
 
 function checkGrants(g: GrantProbe, seconds: number, f: Findings): void {
-  if (g.newThreadGet === 0 && g.forkProbe === 3) f.add('R13', 'pass', 'a fork child kept GET 1 and ENABLED; a new thread answered GET 0');
-  else f.add('R13', 'FAIL', `kernel: new thread GET ${g.newThreadGet}, fork probe ${g.forkProbe}; expected GET 0 and fork probe 3 (GET 1 and ENABLED in the child)`);
+  if (g.newThreadGet === 0 && g.forkProbe === 3)
+    f.add('R13', 'pass', 'a fork child kept GET 1 and ENABLED; a new thread answered GET 0');
+  else
+    f.add(
+      'R13',
+      'FAIL',
+      `kernel: new thread GET ${g.newThreadGet}, fork probe ${g.forkProbe}; expected GET 0 and fork probe 3 (GET 1 and ENABLED in the child)`,
+    );
   const d = g.disabled;
   if (d.yielded + d.raced === 0) f.add('R15', 'pass', `${d.sections} sections with the extension disabled: no grant`);
-  else f.add('R15', 'FAIL', `kernel granted ${d.yielded + d.raced} of ${d.sections} sections with the extension disabled; expected none`);
+  else
+    f.add(
+      'R15',
+      'FAIL',
+      `kernel granted ${d.yielded + d.raced} of ${d.sections} sections with the extension disabled; expected none`,
+    );
   const e = g.enabled;
   const granted = e.yielded + e.raced;
   if (granted > 0) f.add('R14', 'pass', `${granted} grants seen in ${e.sections} sections (${e.revoked} revoked)`);
-  else f.add('R14', 'n/a', `no preemption landed in any of ${e.sections} sections in ${seconds} s (timing; run again, or longer with --seconds)`);
+  else
+    f.add(
+      'R14',
+      'n/a',
+      `no preemption landed in any of ${e.sections} sections in ${seconds} s (timing; run again, or longer with --seconds)`,
+    );
   if (e.yielded > 0) f.add('R20', 'pass', `${e.yielded} yields after a grant answered 1`);
   const k = g.kernel;
   if ('unreadable' in k) {
@@ -169,7 +213,8 @@ function checkGrants(g: GrantProbe, seconds: number, f: Findings): void {
   if (k.sgrant >= granted) f.add('R14', 'pass', `debugfs sgrant ${k.sgrant} ≥ our grants ${granted}`);
   else f.add('R14', 'FAIL', `debugfs sgrant ${k.sgrant}, expected at least the ${granted} grants we saw`);
   const cpus = os.cpus().length;
-  if (k.sexpir <= k.sgrant + cpus) f.add('R18', 'pass', `debugfs sexpir ${k.sexpir} ≤ sgrant ${k.sgrant} (+ ${cpus} CPUs' grants already live)`);
+  if (k.sexpir <= k.sgrant + cpus)
+    f.add('R18', 'pass', `debugfs sexpir ${k.sexpir} ≤ sgrant ${k.sgrant} (+ ${cpus} CPUs' grants already live)`);
   else f.add('R18', 'FAIL', `debugfs sexpir ${k.sexpir}, sgrant ${k.sgrant}; expected at most one expiry per grant`);
 }
 
@@ -178,11 +223,16 @@ function checkExtensionLength(f: Findings): void {
   try {
     text = fs.readFileSync(EXTENSION_NSEC_FILE, 'utf8').trim();
   } catch (e) {
-    f.add('R23', 'n/a', `${EXTENSION_NSEC_FILE} is not readable (${(e as NodeJS.ErrnoException).code ?? String(e)}): needs root and a mounted debugfs`);
+    f.add(
+      'R23',
+      'n/a',
+      `${EXTENSION_NSEC_FILE} is not readable (${(e as NodeJS.ErrnoException).code ?? String(e)}): needs root and a mounted debugfs`,
+    );
     return;
   }
   const ns = Number(text);
-  if (Number.isInteger(ns) && ns >= SLICE_EXT_NSEC_MIN && ns <= SLICE_EXT_NSEC_MAX) f.add('R23', 'pass', `slice_ext_nsec ${ns} is within ${SLICE_EXT_NSEC_MIN}–${SLICE_EXT_NSEC_MAX}`);
+  if (Number.isInteger(ns) && ns >= SLICE_EXT_NSEC_MIN && ns <= SLICE_EXT_NSEC_MAX)
+    f.add('R23', 'pass', `slice_ext_nsec ${ns} is within ${SLICE_EXT_NSEC_MIN}–${SLICE_EXT_NSEC_MAX}`);
   else f.add('R23', 'FAIL', `kernel slice_ext_nsec ${text}, expected ${SLICE_EXT_NSEC_MIN}–${SLICE_EXT_NSEC_MAX}`);
   if (process.getuid?.() !== 0) return;
   // Out-of-range writes are refused without changing the value (kernel/rseq.c rseq_slice_ext_write).
@@ -223,7 +273,8 @@ export function checkConformance(options: ConformanceOptions = {}): ConformanceR
   const { model, detection } = kernelModel();
   const f = new Findings();
   const abi = runProbe(['abi'], null);
-  if (!('abi' in abi)) throw new CheckUnavailable(`the ABI transcript child failed: ${'error' in abi ? abi.error : 'no transcript'}`);
+  if (!('abi' in abi))
+    throw new CheckUnavailable(`the ABI transcript child failed: ${'error' in abi ? abi.error : 'no transcript'}`);
   compareTranscripts(abi.abi, abiTranscript(simulatorTarget(SIMULATOR[model])), model, f);
   const scenarioRules = ['R13', 'R14', 'R15', 'R18', 'R20'];
   if (model === 'enabled') {
@@ -232,15 +283,28 @@ export function checkConformance(options: ConformanceOptions = {}): ConformanceR
       f.addAll(scenarioRules, 'n/a', 'taskset (util-linux) not found: the grant scenario must run pinned to one CPU');
     } else {
       const g = runProbe(['grants', String(seconds)], cpu);
-      if (!('grants' in g)) throw new CheckUnavailable(`the grant scenario child failed: ${'error' in g ? g.error : 'no result'}`);
+      if (!('grants' in g))
+        throw new CheckUnavailable(`the grant scenario child failed: ${'error' in g ? g.error : 'no result'}`);
       checkGrants(g.grants, seconds, f);
     }
   } else {
     f.addAll(scenarioRules, 'n/a', `the kernel grants nothing here (${model})`);
   }
   if (model === 'enabled' || model === 'disabled at boot') checkExtensionLength(f);
-  else f.add('R23', 'n/a', `no extension length on a kernel ${model === 'pre-7.0' ? 'before 7.0' : 'built without the extension'}`);
+  else
+    f.add(
+      'R23',
+      'n/a',
+      `no extension length on a kernel ${model === 'pre-7.0' ? 'before 7.0' : 'built without the extension'}`,
+    );
   for (const [rule, why] of Object.entries(NOT_CHECKED)) f.add(rule, 'n/a', why);
   const rules = RULES.map(([rule, title]) => f.result(rule, title));
-  return { kernel: os.release(), model, detection, steps: abi.abi.length, rules, conforms: rules.every((r) => r.status !== 'FAIL') };
+  return {
+    kernel: os.release(),
+    model,
+    detection,
+    steps: abi.abi.length,
+    rules,
+    conforms: rules.every((r) => r.status !== 'FAIL'),
+  };
 }

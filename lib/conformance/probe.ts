@@ -76,7 +76,10 @@ async function grants(seconds: number): Promise<GrantProbe> {
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
   const root = require('node:path').join(__dirname, '..', '..');
-  const fresh = new Worker(NEW_THREAD_GET, { eval: true, workerData: { root, nodeGypBuild: require.resolve('node-gyp-build') } });
+  const fresh = new Worker(NEW_THREAD_GET, {
+    eval: true,
+    workerData: { root, nodeGypBuild: require.resolve('node-gyp-build') },
+  });
   const newThreadGet = (await once(fresh)) as number;
   await fresh.terminate();
   const h = open({ backend: 'native' });
@@ -112,7 +115,8 @@ async function main(argv: string[]): Promise<ProbeOutput> {
   const [mode, arg] = argv;
   if (mode === 'abi' && arg === undefined) return { abi: abiTranscript(nativeTarget()) };
   const seconds = Number(arg);
-  if (mode === 'grants' && Number.isFinite(seconds) && seconds > 0 && seconds <= 60) return { grants: await grants(seconds) };
+  if (mode === 'grants' && Number.isFinite(seconds) && seconds > 0 && seconds <= 60)
+    return { grants: await grants(seconds) };
   return { error: `usage: probe abi | probe grants SECONDS (0 < SECONDS <= 60); got ${JSON.stringify(argv)}` };
 }
 

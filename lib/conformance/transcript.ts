@@ -45,7 +45,8 @@ export function nativeTarget(): TranscriptTarget {
   const { addon, error } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${error}`);
   return {
-    register: (length, defaultOn) => native(addon.diagnostics.rawRegister(length, defaultOn ? RSEQ_FLAG_SLICE_EXT_DEFAULT_ON : 0)),
+    register: (length, defaultOn) =>
+      native(addon.diagnostics.rawRegister(length, defaultOn ? RSEQ_FLAG_SLICE_EXT_DEFAULT_ON : 0)),
     unregister: () => native(addon.diagnostics.rawUnregister()),
     prctl: (op, a3, a4, a5) => native(addon.prctl(op, a3, a4, a5)),
     sliceYield: () => native(addon.sliceYield()),
@@ -63,7 +64,9 @@ function simulated(fn: () => number): StepResult {
 }
 
 /** A fresh thread of a simulated kernel configured as given. */
-export function simulatorTarget(options: Pick<SimulatedKernelOptions, 'bootEnabled' | 'configured' | 'extensionAbi'> = {}): TranscriptTarget {
+export function simulatorTarget(
+  options: Pick<SimulatedKernelOptions, 'bootEnabled' | 'configured' | 'extensionAbi'> = {},
+): TranscriptTarget {
   const thread = new SimulatedKernel(options).createThread();
   return {
     register: (length, defaultOn) => simulated(() => thread.registerRseq({ length, defaultOn })),
@@ -85,7 +88,8 @@ export function abiTranscript(t: TranscriptTarget): TranscriptStep[] {
     const result = fn();
     steps.push({ section, step: name, rules, answer: `${result} flags=0x${t.flags().toString(16)}` });
   };
-  const setRule = (): string[] => (section.startsWith('optimized') || section.startsWith('lengths') ? ['R2', 'R5', 'R6'] : ['R2', 'R5']);
+  const setRule = (): string[] =>
+    section.startsWith('optimized') || section.startsWith('lengths') ? ['R2', 'R5', 'R6'] : ['R2', 'R5'];
   const prctlCases = (): void => {
     step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
     step('GET arg3=1', ['R2', 'R3'], () => t.prctl(GET, 1, 0, 0));

@@ -22,6 +22,8 @@ describe(`guest, booted with rseq_slice_ext=0: ${bootDescription()}`, () => {
     expect(d.sliceExtension.errno).to.equal('ENOTSUPP');
     expect(d.sliceExtension.bootParam).to.equal('0');
     expect(d.sliceExtension.reason).to.contain('rseq_slice_ext=0');
-    expect(() => open({ backend: 'native' })).to.throw(RseqError).with.property('code', 'ENOTSUPP');
+    expect(() => open({ backend: 'native' }))
+      .to.throw(RseqError)
+      .with.property('code', 'ENOTSUPP');
   });
 });

@@ -13,16 +13,35 @@ describe(`guest, differential test: ${bootDescription()}`, function () {
   it('rseq-slice check: the kernel answers every step as the simulator (enabled), grants conform, exit 0', () => {
     // R20's counter check (syield >= our yields) passes even with no yield; the grant scenario's
     // yields are required by optimized.vm.ts, not here.
-    const report = expectCheckConforms('enabled', ['R1', 'R3', 'R4', 'R5', 'R6', 'R8', 'R10', 'R11', 'R12', 'R13', 'R15', 'R20', 'R23']);
+    const report = expectCheckConforms('enabled', [
+      'R1',
+      'R3',
+      'R4',
+      'R5',
+      'R6',
+      'R8',
+      'R10',
+      'R11',
+      'R12',
+      'R13',
+      'R15',
+      'R20',
+      'R23',
+    ]);
     expect(report.steps).to.be.greaterThan(60);
   });
 
   it('rseq-slice stats reads the real debugfs rseq/stats with the shared parser', () => {
     // kernel/rseq.c rseq_stats_show prints the slice counters when built with the extension.
-    const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'stats', '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'stats', '--json'], {
+      encoding: 'utf8',
+    });
     console.log(`      ${fs.readFileSync(STATS_FILE, 'utf8').trim().split('\n').join(' | ')}`);
     expect(r.status, r.stderr).to.equal(0);
-    const { counters, extensionNsec } = JSON.parse(r.stdout) as { counters: Record<string, number>; extensionNsec: number };
+    const { counters, extensionNsec } = JSON.parse(r.stdout) as {
+      counters: Record<string, number>;
+      extensionNsec: number;
+    };
     expect(Object.keys(counters).sort()).to.deep.equal(['sabort', 'sexpir', 'sgrant', 'srevok', 'syield']);
     // kernel/rseq.c rseq_slice_ext_write accepts only 5000..50000 ns for slice_ext_nsec.
     expect(extensionNsec).to.be.within(5000, 50000);

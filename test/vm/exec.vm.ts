@@ -43,24 +43,29 @@ describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescri
       const env = { ...process.env };
       delete env.GLIBC_TUNABLES;
       // Each attempt is a fresh `rseq-slice exec`, checked in full; only the yield is retried.
-      await runScenarioUntilYielded('exec: javascript path, 20 µs, main thread', async () => {
-        const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'exec', '--', 'node', ...child], {
-          cwd: ROOT,
-          env,
-          encoding: 'utf8',
-          timeout: 300_000,
-        });
-        expect(r.status, r.stderr).to.equal(0);
-        const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as ExecScenarioChild;
-        expect(out.pid, 'the command replaced the CLI process').to.equal(r.pid);
-        expect(out.tunables).to.equal('glibc.pthread.rseq=0');
-        expect(out.d.rseq.owner).to.equal('addon');
-        expect(out.d.rseq.mode).to.equal('optimized');
-        expect(out.d.sliceExtension.available).to.equal(true);
-        expect(out.d.backend).to.equal('native');
-        expect(out.cpu).to.equal(1);
-        return out.r;
-      }, 1, figures);
+      await runScenarioUntilYielded(
+        'exec: javascript path, 20 µs, main thread',
+        async () => {
+          const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'exec', '--', 'node', ...child], {
+            cwd: ROOT,
+            env,
+            encoding: 'utf8',
+            timeout: 300_000,
+          });
+          expect(r.status, r.stderr).to.equal(0);
+          const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as ExecScenarioChild;
+          expect(out.pid, 'the command replaced the CLI process').to.equal(r.pid);
+          expect(out.tunables).to.equal('glibc.pthread.rseq=0');
+          expect(out.d.rseq.owner).to.equal('addon');
+          expect(out.d.rseq.mode).to.equal('optimized');
+          expect(out.d.sliceExtension.available).to.equal(true);
+          expect(out.d.backend).to.equal('native');
+          expect(out.cpu).to.equal(1);
+          return out.r;
+        },
+        1,
+        figures,
+      );
     } finally {
       setExtensionNsec(previous);
       console.log(`\n      figures (${SECONDS} s, slice_ext_nsec 50000):\n${figures.join('\n')}`);

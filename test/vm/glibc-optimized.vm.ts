@@ -90,7 +90,9 @@ describe(`guest, glibc 2.41's own registration: ${bootDescription()}`, function 
     );
     const k = statsDelta(before, readStats());
     const yielded = results.reduce((n, r) => n + r.stats.yielded, 0);
-    figures.push(`      SliceMutex, ${WORKERS} workers x ${ROUNDS}: yielded ${yielded}; debugfs sgrant ${k.sgrant}, syield ${k.syield}, srevok ${k.srevok}, sabort ${k.sabort}`);
+    figures.push(
+      `      SliceMutex, ${WORKERS} workers x ${ROUNDS}: yielded ${yielded}; debugfs sgrant ${k.sgrant}, syield ${k.syield}, srevok ${k.srevok}, sabort ${k.sabort}`,
+    );
     expect(results.map((r) => r.backend)).to.deep.equal(Array(WORKERS).fill('native'));
     expect(results.map((r) => r.stats.sections)).to.deep.equal(Array(WORKERS).fill(ROUNDS));
     expect(new Int32Array(shared, 8, 1)[0]).to.equal(WORKERS * ROUNDS);

@@ -46,7 +46,9 @@ export function withLongExtension(figures: string[], seconds: number): void {
 
 /** `rseq-slice check --json` in a child (it runs its own children with glibc's registration off). */
 export function runCheck(): { status: number | null; report: ConformanceReport; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'check', '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'check', '--json'], {
+    encoding: 'utf8',
+  });
   if (!r.stdout) throw new Error(`rseq-slice check printed nothing (status ${r.status}): ${r.stderr}`);
   return { status: r.status, report: JSON.parse(r.stdout) as ConformanceReport, stderr: r.stderr };
 }
@@ -61,7 +63,10 @@ export function expectCheckConforms(model: ConformanceReport['model'], mustPass:
   const { status, report, stderr } = runCheck();
   console.log(report.rules.map((x) => `      ${x.rule.padEnd(4)} ${x.status.padEnd(4)} ${x.detail}`).join('\n'));
   expect(report.model).to.equal(model);
-  expect(report.rules.filter((r) => r.status === 'FAIL'), stderr).to.deep.equal([]);
+  expect(
+    report.rules.filter((r) => r.status === 'FAIL'),
+    stderr,
+  ).to.deep.equal([]);
   for (const rule of mustPass) expect(report.rules.find((r) => r.rule === rule)?.status, rule).to.equal('pass');
   expect(status).to.equal(0);
   return report;
@@ -72,10 +77,13 @@ export function expectCheckConforms(model: ConformanceReport['model'], mustPass:
  * area exists only with glibc 2.35-2.40. Skips the suite, with the reason printed, elsewhere.
  */
 export function requireLegacyGlibc(ctx: Mocha.Context): void {
-  const v = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime ?? '';
+  const v =
+    (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime ?? '';
   const minor = /^2\.(\d+)$/.exec(v)?.[1];
   if (minor === undefined || Number(minor) < 35 || Number(minor) > 40) {
-    console.log(`      (skipped: this host's glibc is ${v || 'not glibc'}, which registers no legacy rseq area; the glibc-on suites need 2.35-2.40)`);
+    console.log(
+      `      (skipped: this host's glibc is ${v || 'not glibc'}, which registers no legacy rseq area; the glibc-on suites need 2.35-2.40)`,
+    );
     ctx.skip();
   }
 }

@@ -20,7 +20,9 @@ describe(`guest, glibc registration on: ${bootDescription()}`, function () {
     expect(d.sliceExtension.available).to.equal(false);
     expect(d.sliceExtension.errno).to.equal('ENOTSUPP');
     expect(d.sliceExtension.reason).to.match(/legacy 32-byte rseq area/);
-    expect(d.sliceExtension.remedy).to.match(/rseq-slice exec -- COMMAND.*GLIBC_TUNABLES=glibc\.pthread\.rseq=0.*glibc 2\.41 or later/);
+    expect(d.sliceExtension.remedy).to.match(
+      /rseq-slice exec -- COMMAND.*GLIBC_TUNABLES=glibc\.pthread\.rseq=0.*glibc 2\.41 or later/,
+    );
     expect(d.sliceExtension.yieldSyscall).to.equal(true);
     expect(d.sliceExtension.flags.available).to.equal(false);
     expect(d.backend).to.equal('simulator');
@@ -36,10 +38,13 @@ describe(`guest, glibc registration on: ${bootDescription()}`, function () {
     // kernel/rseq.c rseq_slice_extension_prctl: !rseq_v2(current) → -ENOTSUPP.
     expect(() => open({ backend: 'native' }))
       .to.throw(RseqError)
-      .that.satisfies((e: RseqError) => e.code === 'ENOTSUPP' && e.errno === 524 && e.syscall === 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)');
+      .that.satisfies(
+        (e: RseqError) =>
+          e.code === 'ENOTSUPP' && e.errno === 524 && e.syscall === 'prctl(PR_RSEQ_SLICE_EXTENSION_SET)',
+      );
   });
 
-  it('rseq-slice check conforms here too: its probes run with glibc\'s registration off', function () {
+  it("rseq-slice check conforms here too: its probes run with glibc's registration off", function () {
     this.timeout(120_000);
     expectCheckConforms('enabled');
   });

@@ -6,7 +6,12 @@
 import { expect } from 'chai';
 import { addonState } from '../../lib/addon';
 import { detect, open } from '../../lib';
-import { OFFSET_FLAGS, PR_RSEQ_SLICE_EXT_ENABLE, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE, RSEQ_CS_FLAG_SLICE_EXT_ENABLED } from '../../lib/abi';
+import {
+  OFFSET_FLAGS,
+  PR_RSEQ_SLICE_EXT_ENABLE,
+  RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
+  RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
+} from '../../lib/abi';
 import type { DefaultOnWorker } from '../fixtures/default_on_worker';
 import { DIST, inWorker } from '../helpers';
 import { expectDetectLeftNoTrace, runDetectEffects, type DetectEffects } from '../fixtures/detect_effects';
@@ -53,8 +58,18 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     expectDetectLeftNoTrace(r);
     expect(r.openBackend).to.equal('native');
     // rseq_register with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON: AVAILABLE and ENABLED, state enabled.
-    expect(r.opened).to.deep.equal({ ownAreas: 1, kernelRegistered: true, get: PR_RSEQ_SLICE_EXT_ENABLE, flags: RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | RSEQ_CS_FLAG_SLICE_EXT_ENABLED });
-    expect(r.disabled).to.deep.equal({ ownAreas: 1, kernelRegistered: true, get: 0, flags: RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE });
+    expect(r.opened).to.deep.equal({
+      ownAreas: 1,
+      kernelRegistered: true,
+      get: PR_RSEQ_SLICE_EXT_ENABLE,
+      flags: RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE | RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
+    });
+    expect(r.disabled).to.deep.equal({
+      ownAreas: 1,
+      kernelRegistered: true,
+      get: 0,
+      flags: RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
+    });
     expect(r.detectAvailable, 'the SET probe succeeded').to.equal(true);
   });
 

@@ -22,7 +22,11 @@ export interface ScenarioResult {
   kernel: KernelStats;
 }
 
-function startWorker(data: Record<string, unknown>): { worker: Worker; first: Promise<unknown>; last: Promise<unknown> } {
+function startWorker(data: Record<string, unknown>): {
+  worker: Worker;
+  first: Promise<unknown>;
+  last: Promise<unknown>;
+} {
   const worker = new Worker(WORKER, { workerData: { dist: DIST, scenario: SECTIONS, ...data } });
   // One deferred per expected message, resolved in arrival order.
   const deferred = [0, 1].map(() => {
@@ -48,7 +52,12 @@ function sum(stats: SliceStats[]): SliceStats {
 }
 
 /** Runs sections in the main thread (workers = 0) or in that many workers at once. */
-export async function runScenario(p: SectionPath, spinNs: number, seconds: number, workers: number): Promise<ScenarioResult> {
+export async function runScenario(
+  p: SectionPath,
+  spinNs: number,
+  seconds: number,
+  workers: number,
+): Promise<ScenarioResult> {
   const stop = new SharedArrayBuffer(4);
   const noise = startWorker({ role: 'noise', stop });
   await noise.first;
@@ -56,10 +65,14 @@ export async function runScenario(p: SectionPath, spinNs: number, seconds: numbe
   let threads: SliceStats[];
   try {
     if (workers === 0) {
-      const { runSections } = require(SECTIONS) as { runSections: (rs: unknown, p: string, s: number, t: number) => SliceStats };
+      const { runSections } = require(SECTIONS) as {
+        runSections: (rs: unknown, p: string, s: number, t: number) => SliceStats;
+      };
       threads = [runSections(require(DIST), p, spinNs, seconds)];
     } else {
-      const ws = Array.from({ length: workers }, () => startWorker({ role: 'sections', stop, path: p, spinNs, seconds }));
+      const ws = Array.from({ length: workers }, () =>
+        startWorker({ role: 'sections', stop, path: p, spinNs, seconds }),
+      );
       threads = (await Promise.all(ws.map((w) => w.first))) as SliceStats[];
       await Promise.all(ws.map((w) => w.worker.terminate()));
     }
@@ -135,5 +148,7 @@ export async function runScenarioUntilYielded(
     checkScenarioInvariants(r, expectedThreads);
     if (r.threads.every((x) => x.yielded > 0)) return r;
   }
-  return expect.fail(`no run of ${YIELD_ATTEMPTS} had a yielded grant in every thread: the scenario did not exercise grants`);
+  return expect.fail(
+    `no run of ${YIELD_ATTEMPTS} had a yielded grant in every thread: the scenario did not exercise grants`,
+  );
 }
