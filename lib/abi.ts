@@ -19,6 +19,11 @@ export const OFFSET_GRANTED = 29;
 export const ORIG_RSEQ_SIZE = 32;
 /** Feature size of kernels that predate `AT_RSEQ_FEATURE_SIZE` (ours: the kernel has no name). */
 export const RSEQ_ORIGINAL_FEATURE_SIZE = 20;
+/** `offsetof(struct rseq, end)` (AT_RSEQ_FEATURE_SIZE): up to `mm_cid` (6.3 to 6.x), and with `slice_ctrl` plus uapi's reserved byte (7.0 on). Ours. */
+export const RSEQ_FEATURE_SIZE_MM_CID = 28;
+export const RSEQ_FEATURE_SIZE_SLICE_EXT = 33;
+/** `rseq_alloc_align()` from 7.0 on (AT_RSEQ_ALIGN): the length of an optimized registration. Ours. */
+export const RSEQ_ALLOC_ALIGN_SLICE_EXT = 64;
 
 /** `enum rseq_cpu_id_state`: what `cpu_id` holds outside a registration. */
 export const RSEQ_CPU_ID_UNINITIALIZED = -1;

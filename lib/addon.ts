@@ -6,9 +6,13 @@ import * as path from 'node:path';
 import type * as abi from './abi';
 import { platformOverride } from './platform';
 
+/** Who registered the thread's area: native/rseq_area.h `AreaOwner`, numbered alike. */
+export const AREA_OWNER = { none: 0, libc: 1, addon: 2 } as const;
+export type AreaOwner = (typeof AREA_OWNER)[keyof typeof AREA_OWNER];
+
 /** What native/addon.cc returns for the calling thread's area. */
 export interface NativeAreaInfo {
-  owner: 0 | 1 | 2; // none, libc, addon
+  owner: AreaOwner;
   length: number;
   featureSize: number;
   error: number;
@@ -79,8 +83,12 @@ export interface NativeAddon {
   readonly diagnostics: NativeDiagnostics;
   /** What detect() asks without leaving anything behind (native/addon.cc ProbeExports). */
   readonly probes: {
-    /** Runs fn; an rseq area only fn's calls registered is unregistered after it. */
-    withThreadArea(fn: () => void): void;
+    /**
+     * Runs fn; an rseq area only fn's calls registered is unregistered after it. Returns 1 when it
+     * released one, 0 when there was none to release (or a view of it was made), -errno when the
+     * kernel refused the unregistration (the area then stays registered).
+     */
+    withThreadArea(fn: () => void): number;
     /** Whether this runtime allows external ArrayBuffers (asked once per thread, never over the area). */
     externalBuffers(): boolean;
   };

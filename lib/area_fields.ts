@@ -3,7 +3,7 @@
  * kernel keeps cpu_id, node_id and mm_cid current in every registration, whether or not it can
  * grant slice extensions, so every backend answers cpu() and friends from here when it can.
  */
-import { addonState, type NativeAddon } from './addon';
+import { AREA_OWNER, addonState, type NativeAddon } from './addon';
 import { knownErrno, RseqError } from './errors';
 
 /** A field by byte offset, signed 32-bit. */
@@ -33,6 +33,6 @@ export function areaFieldReader(addon: NativeAddon, view: ArrayBuffer | number):
 export function realAreaFields(): FieldReader | null {
   const { addon } = addonState();
   if (!addon) return null;
-  if (addon.areaInfo(false).owner === 0) return null;
+  if (addon.areaInfo(false).owner === AREA_OWNER.none) return null;
   return areaFieldReader(addon, addon.areaView());
 }

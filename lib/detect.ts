@@ -11,7 +11,7 @@ import {
   RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from './abi';
-import { addonState, type NativeAddon } from './addon';
+import { AREA_OWNER, addonState, type NativeAddon } from './addon';
 import { probeEnable } from './native_backend';
 import { errnoName } from './errors';
 import { platformInfo, type PlatformInfo } from './platform';
@@ -170,7 +170,7 @@ const SLICE_REFUSALS: readonly SliceRefusalRow[] = [
   },
   {
     errno: 'ENXIO',
-    when: () => true,
+    when: (r) => r.call === 'SET',
     reason: () => 'the kernel sees no rseq registration for this thread (ENXIO)',
   },
 ];
@@ -250,6 +250,9 @@ function addonRemedy(error: string): string {
  * allow external buffers", found once per thread by wrapping 8 bytes of the addon's own (never
  * the area, whose single view stays free for open()). The kernel's system-wide debugfs
  * `rseq/stats` counters count the probe registration's updates like any other thread's.
+ * Exceptions: if the kernel refused to unregister that area (it cannot for the addon's own), it
+ * stays registered and `rseq.reason` says so; called inside an open section, its system calls end
+ * any live grant, as every system call does.
  */
 export function detect(): Detection {
   const platform = platformInfo();
@@ -293,15 +296,15 @@ export function detect(): Detection {
   }
   try {
     // Inside the probe an area this call had to register is unregistered again at the end.
-    addon.probes.withThreadArea(() => {
+    const released = addon.probes.withThreadArea(() => {
       const info = addon.areaInfo(false);
       rseq.kernelFeatureSize = info.auxFeatureSize || null;
       rseq.kernelAlignment = info.auxAlign || null;
       rseq.libcRseqSize = info.libcSymbols ? info.libcRseqSize : null;
       let flagsWord = 0;
-      if (info.owner !== 0) {
+      if (info.owner !== AREA_OWNER.none) {
         rseq.registered = true;
-        rseq.owner = info.owner === 1 ? 'libc' : 'addon';
+        rseq.owner = info.owner === AREA_OWNER.libc ? 'libc' : 'addon';
         rseq.featureSize = info.featureSize;
         rseq.length = info.length;
         rseq.mode = info.length > ORIG_RSEQ_SIZE ? 'optimized' : 'legacy';
@@ -313,6 +316,11 @@ export function detect(): Detection {
       }
       probeSlice(addon, rseq, flagsWord, slice);
     });
+    if (released < 0) {
+      // Cannot happen for the addon's own area (same address, length and signature), but say so.
+      rseq.errno = errnoName(-released);
+      rseq.reason = `the rseq area detect() registered to ask the kernel could not be unregistered (${rseq.errno}); it stays registered`;
+    }
   } catch (err) {
     slice.reason = `detection failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`;
   }

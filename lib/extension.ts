@@ -128,13 +128,15 @@ export class SliceExtension {
     if (area === null) return this.#exitPath(undefined);
     // The zero-call case: `request` still set and nothing granted. Clear request first, then
     // read granted: a grant landing between the two is still seen. Anything else settles below.
+    // `granted` is read once: the outcome must come from the same read that ruled out `clean`.
     const requested = area[REQUEST];
     area[REQUEST] = 0;
-    if (requested !== 0 && area[GRANTED] === 0) {
+    const granted = area[GRANTED];
+    if (requested !== 0 && granted === 0) {
       this.#counts.clean++;
       return 'clean';
     }
-    return this.#settle(area, requested);
+    return this.#settle(requested, granted);
   }
 
   /**
@@ -161,33 +163,37 @@ export class SliceExtension {
 
   // The one exit path off the zero-call case: the section's simulated time, clearing `request`,
   // `between`, then the outcome. On the native-call path the addon takes the whole exit in C++,
-  // so `between` runs after it.
+  // so `between` runs after it, even when the exit throws (SliceMutex's waiters must be woken).
   #exitPath(between: (() => void) | undefined): Outcome {
     const area = this.#area;
     if (area === null) {
-      const outcome = this.#record((this.#calls as NativeCallSections).exit());
-      between?.();
-      return outcome;
+      try {
+        return this.#record((this.#calls as NativeCallSections).exit());
+      } finally {
+        between?.();
+      }
     }
     this.#clock?.sectionEnd();
     const requested = area[REQUEST];
     area[REQUEST] = 0;
     between?.();
-    return this.#settle(area, requested);
+    return this.#settle(requested, area[GRANTED]);
   }
 
-  // The outcome once `request` is clear, from what it was and what the kernel wrote since.
-  #settle(area: Uint8Array, requested: number): Outcome {
-    if (area[GRANTED] !== 0) {
+  // The outcome once `request` is clear, from what it was and the one read of `granted` after.
+  #settle(requested: number, granted: number): Outcome {
+    if (granted !== 0) {
       this.#clock?.beforeYield();
       return this.#record(this.#kernel.sliceYield() === 1 ? 'yielded' : 'raced');
     }
     if (requested !== 0) return this.#record('clean');
     // Both bytes clear: the kernel revoked a grant or scheduled us. A revoked grant leaves the
     // kernel's syscall-entry check armed, and on rseq_debug kernels a syscall with `request` set
-    // (V8's GC or JIT can make one inside any later section) is then fatal: disarm it now.
+    // (V8's GC or JIT can make one inside any later section) is then fatal: disarm it now (counted
+    // first, so a simulated thread killed by the disarm still shows the section).
+    this.#record('revoked');
     this.#kernel.disarm();
-    return this.#record('revoked');
+    return 'revoked';
   }
 
   #record(outcome: Outcome): Outcome {

@@ -6,7 +6,7 @@ import {
   PR_RSEQ_SLICE_EXT_ENABLE,
   type Outcome,
 } from './abi';
-import type { NativeAddon, NativeAreaInfo } from './addon';
+import { AREA_OWNER, type NativeAddon, type NativeAreaInfo } from './addon';
 import { areaFieldReader, type FieldReader } from './area_fields';
 import type { AreaSections, NativeCallSections, SliceBackend } from './backend';
 import { knownErrno, RseqError } from './errors';
@@ -42,7 +42,8 @@ export function probeEnable(addon: NativeAddon): number {
 /** The thread's area, registered when needed; throws RseqError when there is none. */
 export function nativeArea(addon: NativeAddon, defaultOn: boolean): NativeAreaInfo {
   const info = addon.areaInfo(defaultOn);
-  if (info.owner === 0) throw new RseqError('rseq', info.error || knownErrno('ENOSYS'), 'no rseq area for this thread');
+  if (info.owner === AREA_OWNER.none)
+    throw new RseqError('rseq', info.error || knownErrno('ENOSYS'), 'no rseq area for this thread');
   return info;
 }
 

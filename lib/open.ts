@@ -1,5 +1,6 @@
 /** open(): a SliceExtension for the calling thread, on the native or the simulated kernel. */
 import {
+  RSEQ_ALLOC_ALIGN_SLICE_EXT,
   PR_RSEQ_SLICE_EXTENSION,
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXTENSION_SET,
@@ -95,7 +96,7 @@ function openSimulator(
     kernel = new SimulatedKernel({ seed, extensionNsec });
   }
   const thread = kernel.createThread();
-  thread.registerRseq({ length: 64, defaultOn: enable });
+  thread.registerRseq({ length: RSEQ_ALLOC_ALIGN_SLICE_EXT, defaultOn: enable });
   if (enable && !thread.enabled)
     thread.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
   return SliceExtension.fromBackend(

@@ -9,6 +9,9 @@
  */
 import {
   OFFSET_CPU_ID,
+  RSEQ_ALLOC_ALIGN_SLICE_EXT,
+  RSEQ_FEATURE_SIZE_MM_CID,
+  RSEQ_FEATURE_SIZE_SLICE_EXT,
   OFFSET_CPU_ID_START,
   OFFSET_FLAGS,
   OFFSET_GRANTED,
@@ -30,6 +33,9 @@ import {
 } from './abi';
 import { knownErrno, RseqError } from './errors';
 import { checkBoolean, checkInteger, checkOptionsObject } from './validate';
+
+// slice_ctrl.all (little-endian) with `granted` set and `request` clear, derived from the byte offsets.
+const SLICE_CTRL_GRANTED_ONLY = 1 << (8 * (OFFSET_GRANTED - OFFSET_SLICE_CTRL));
 
 /** Options of {@link SimulatedKernel}. */
 export interface SimulatedKernelOptions {
@@ -155,7 +161,7 @@ export class SimulatedKernel {
   readonly extensionAbi: boolean;
   /** What `getauxval(AT_RSEQ_FEATURE_SIZE)` / `AT_RSEQ_ALIGN` answer: 33 on 7.x, 28 before (6.3–6.x, up to mm_cid). */
   readonly featureSize: number;
-  readonly alignment = 64;
+  readonly alignment = RSEQ_ALLOC_ALIGN_SLICE_EXT;
   private nsec: number;
   private clock = 0;
   private readonly threadList: SimulatedThread[] = [];
@@ -172,7 +178,7 @@ export class SimulatedKernel {
     ]);
     this.extensionAbi = checkBoolean('extensionAbi', options.extensionAbi, true);
     this.configured = checkBoolean('configured', options.configured, true) && this.extensionAbi;
-    this.featureSize = this.extensionAbi ? 33 : 28;
+    this.featureSize = this.extensionAbi ? RSEQ_FEATURE_SIZE_SLICE_EXT : RSEQ_FEATURE_SIZE_MM_CID;
     this.bootEnabled = checkBoolean('bootEnabled', options.bootEnabled, true);
     this.seed = checkInteger('seed', options.seed, 1, 0, 0xffffffff);
     this.cpus = checkInteger('cpus', options.cpus, 2, 1, 4096);
@@ -305,7 +311,7 @@ export class SimulatedThread {
   registerRseq(options: RegisterOptions = {}): number {
     this.alive();
     checkOptionsObject('registerRseq options', options, ['length', 'defaultOn']);
-    const length = checkInteger('length', options.length, 64, 0, 0xffffffff);
+    const length = checkInteger('length', options.length, RSEQ_ALLOC_ALIGN_SLICE_EXT, 0, 0xffffffff);
     const defaultOn = checkBoolean('defaultOn', options.defaultOn, false);
     this.syscallEntry(false);
     if (defaultOn && !this.kernel.configured)
@@ -499,7 +505,7 @@ export class SimulatedThread {
     if (!this.sliceWork) return false;
     this.sliceWork = false;
     const live = this.expiry !== null || expiredInEntry;
-    const expected = live ? 1 << 8 : 0;
+    const expected = live ? SLICE_CTRL_GRANTED_ONLY : 0;
     if (this.view.getUint32(OFFSET_SLICE_CTRL, true) !== expected) {
       this.kill(
         live

@@ -4,7 +4,7 @@
  * length at the configured rate, applies them in order on the virtual clock (timer expiry
  * included), and then runs the real exit path.
  */
-import { OFFSET_FLAGS, PR_RSEQ_SLICE_EXTENSION } from './abi';
+import { OFFSET_FLAGS, ORIG_RSEQ_SIZE, PR_RSEQ_SLICE_EXTENSION } from './abi';
 import type { FieldReader } from './area_fields';
 import type { AreaSections, SectionClock, SliceBackend } from './backend';
 import { PoissonInterrupts } from './simulated_interrupts';
@@ -49,7 +49,7 @@ export class SimulatorBackend implements SliceBackend {
     private readonly realFields: FieldReader | null = null,
   ) {
     this.sections = { kind: 'javascript', area: thread.area };
-    this.fields = new Int32Array(thread.area.buffer, thread.area.byteOffset, 8);
+    this.fields = new Int32Array(thread.area.buffer, thread.area.byteOffset, ORIG_RSEQ_SIZE >> 2);
     this.clock =
       interruptRateHz > 0
         ? new InterruptClock(new PoissonInterrupts(kernel, thread, kernel.seed, interruptRateHz), sectionNsec)

@@ -164,7 +164,9 @@ Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
 // - withThreadArea(fn) runs fn (which reads the area through areaInfo/readField) inside an area
 //   probe: if fn's calls were the first to resolve this thread's area, the resolution is undone
 //   after it (the addon's own area unregistered and freed), unless a view of the area was created
-//   meanwhile. Returns fn's result; an exception fn throws still ends the probe and propagates.
+//   meanwhile. Returns what EndAreaProbe says: 1 released, 0 nothing to release (or kept for a
+//   view), -errno when the kernel refused the unregistration (the area then stays registered).
+//   An exception fn throws still ends the probe and propagates.
 // - externalBuffers() answers whether this runtime allows external ArrayBuffers (a V8 sandbox does
 //   not) by wrapping 8 bytes of this thread's own, once per thread: never the area, whose one view
 //   must stay free for the fast path (V8 refuses two external buffers over the same memory).
@@ -175,9 +177,10 @@ Napi::Value WithThreadArea(const Napi::CallbackInfo& info) {
   const ThreadData* data = env.GetInstanceData<ThreadData>();
   bool viewBefore = data->viewTried;
   BeginAreaProbe();
-  Napi::Value result = fn.Call({});
-  EndAreaProbe(data->viewTried != viewBefore);
-  return result;
+  fn.Call({});
+  long released = EndAreaProbe(data->viewTried != viewBefore);
+  if (env.IsExceptionPending()) return env.Undefined();  // fn threw: the probe ended, rethrow
+  return Napi::Number::New(env, static_cast<double>(released));
 }
 
 Napi::Value ExternalBuffers(const Napi::CallbackInfo& info) {

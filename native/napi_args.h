@@ -1,6 +1,7 @@
 // Checked reading of JavaScript arguments at the N-API boundary. A cast of an unchecked number
-// (NaN, a negative, 2**64) to an unsigned or int type is undefined behaviour in C++, so every
-// addon entry point reads its arguments through Args: a wrong type throws a TypeError, a value out
+// (NaN, a negative, 2**64) to an unsigned or int type is undefined behaviour in C++, so the addon's
+// numeric, boolean, bigint, function and typed-array arguments are read through Args (execvp's
+// string arrays are checked in exec.cc): a wrong type throws a TypeError, a value out
 // of range a RangeError, each naming the function and the argument the way lib/validate.ts does
 // ("prctl: op must be an integer from 0 to 4294967295; got -1"). The project builds with
 // NAPI_DISABLE_CPP_EXCEPTIONS: a getter returns false with the JavaScript exception pending, and
@@ -36,8 +37,10 @@ class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* function) : info_(info), function_(function) {}
 
-  // An integer Number from min to max (max at most kMaxSafeInteger).
+  // An integer Number from min to max. max is capped at kMaxSafeInteger: above 2**53 the double
+  // comparison rounds, and a cast of 2**64 to uint64_t would be undefined.
   bool Integer(size_t i, const char* name, uint64_t min, uint64_t max, uint64_t* out) const {
+    if (max > kMaxSafeInteger) max = kMaxSafeInteger;
     std::string accepted = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
     Napi::Value v = Arg(i);
     if (!v.IsNumber()) return Fail(false, name, accepted, v);

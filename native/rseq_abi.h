@@ -50,6 +50,9 @@ static_assert(ENOTSUPP == 524, "ENOTSUPP as in include/linux/errno.h");
                                         (defined(__riscv) && __riscv_xlen == 64) || defined(__loongarch64))
 #define __NR_rseq_slice_yield 471
 #endif
+#if defined(__NR_rseq_slice_yield) && (defined(__x86_64__) || defined(__aarch64__))
+static_assert(__NR_rseq_slice_yield == 471, "rseq_slice_yield as in the x86-64 and generic syscall tables");
+#endif
 
 namespace rseq_slice {
 
@@ -96,6 +99,20 @@ constexpr uint32_t ORIG_RSEQ_SIZE = 32;
 // Feature size of kernels before AT_RSEQ_FEATURE_SIZE (the fields up to node_id's end). Our name:
 // the kernel has none.
 constexpr uint32_t RSEQ_ORIGINAL_FEATURE_SIZE = 20;
+
+// offsetof(struct rseq, end), the AT_RSEQ_FEATURE_SIZE kernels answer: up to mm_cid (6.3 to 6.x),
+// and with slice_ctrl plus the one __reserved byte uapi puts after it (7.0 on). Our names.
+constexpr uint32_t RSEQ_FEATURE_SIZE_MM_CID = 28;
+constexpr uint32_t RSEQ_FEATURE_SIZE_SLICE_EXT = 33;
+static_assert(RSEQ_FEATURE_SIZE_MM_CID == offsetof(Rseq, mm_cid) + sizeof(uint32_t), "ends after mm_cid");
+static_assert(RSEQ_FEATURE_SIZE_SLICE_EXT == sizeof(Rseq) + 1, "ends after slice_ctrl and the reserved byte");
+// rseq_alloc_align() (include/linux/rseq.h) on 7.0 on: the feature size rounded up to a power of
+// two, which AT_RSEQ_ALIGN answers; an optimized registration is this long. Our name.
+constexpr uint32_t RSEQ_ALLOC_ALIGN_SLICE_EXT = 64;
+static_assert(RSEQ_ALLOC_ALIGN_SLICE_EXT / 2 < RSEQ_FEATURE_SIZE_SLICE_EXT &&
+                  RSEQ_FEATURE_SIZE_SLICE_EXT <= RSEQ_ALLOC_ALIGN_SLICE_EXT &&
+                  (RSEQ_ALLOC_ALIGN_SLICE_EXT & (RSEQ_ALLOC_ALIGN_SLICE_EXT - 1)) == 0,
+              "the next power of two of the feature size");
 
 // enum rseq_cpu_id_state: what cpu_id holds outside a registration.
 constexpr int32_t RSEQ_CPU_ID_UNINITIALIZED = -1;

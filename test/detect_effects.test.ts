@@ -55,13 +55,16 @@ describe('detect() leaves the thread as it found it', () => {
     needAddon(this);
     const r = runDetectEffects<ProbeEffects>(['--probes'], GLIBC_OFF);
     expect(r.owner).to.equal(2); // the addon's own
+    expect(r.releasedPlain, 'the probe released the area it registered').to.equal(1);
     expect(r.afterPlain).to.equal(0);
     expect(r.insideNested).to.equal(1);
+    expect([r.releasedInner, r.releasedOuter], 'only the outer probe releases').to.deep.equal([0, 1]);
     expect(r.afterNested).to.equal(0);
     expect(r.thrown).to.equal('Error: thrown inside the probe');
     expect(r.afterThrow).to.equal(0);
     expect(r.badArgument).to.equal('TypeError: withThreadArea: fn must be a function; got 5');
     expect(r.afterView).to.equal(1);
+    expect(r.releasedView, 'an area with a view is kept').to.equal(0);
     expect(r.viewCpuId, 'the kept view is over a live registration').to.be.at.least(0);
   });
 });

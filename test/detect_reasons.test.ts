@@ -67,6 +67,9 @@ describe('detect(): why prctl PR_RSEQ_SLICE_EXTENSION said no, one table for GET
       errno: 'ENOTSUPP',
       reason: 'prctl(PR_RSEQ_SLICE_EXTENSION_SET) failed with ENOTSUPP',
     });
+    expect(explainRefusal(ENXIO, { ...optimized, call: 'GET' }).reason).to.equal(
+      'prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with ENXIO',
+    );
     expect(explainRefusal(EINVAL, optimized)).to.deep.equal({
       errno: 'EINVAL',
       reason: 'prctl(PR_RSEQ_SLICE_EXTENSION_SET) failed with EINVAL',

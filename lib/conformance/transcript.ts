@@ -11,6 +11,8 @@ import {
   PR_RSEQ_SLICE_EXTENSION,
   PR_RSEQ_SLICE_EXTENSION_GET as GET,
   PR_RSEQ_SLICE_EXTENSION_SET as SET,
+  RSEQ_ALLOC_ALIGN_SLICE_EXT,
+  RSEQ_FEATURE_SIZE_SLICE_EXT,
   RSEQ_FLAG_SLICE_EXT_DEFAULT_ON,
 } from '../abi';
 import { addonState } from '../addon';
@@ -113,18 +115,18 @@ export function abiTranscript(t: TranscriptTarget): TranscriptStep[] {
   step('register 32', REGISTER, () => t.register(ORIG_RSEQ_SIZE, false));
   prctlCases();
   step('register 32 again', ['R11'], () => t.register(ORIG_RSEQ_SIZE, false));
-  step('register 64 over it', ['R11'], () => t.register(64, false));
+  step('register 64 over it', ['R11'], () => t.register(RSEQ_ALLOC_ALIGN_SLICE_EXT, false));
   step('unregister', ['R12'], () => t.unregister());
   step('unregister again', ['R12'], () => t.unregister());
   section = 'optimized registration (64 bytes)';
-  step('register 64', REGISTER, () => t.register(64, false));
+  step('register 64', REGISTER, () => t.register(RSEQ_ALLOC_ALIGN_SLICE_EXT, false));
   prctlCases();
   step('SET 1', ['R2', 'R6'], () => t.prctl(SET, 1, 0, 0));
   step('unregister while enabled', ['R12'], () => t.unregister());
   step('GET after unregister', ['R2', 'R3', 'R12'], () => t.prctl(GET, 0, 0, 0));
   step('SET 1 after unregister', ['R2', 'R5', 'R12'], () => t.prctl(SET, 1, 0, 0));
   section = 'optimized registration with RSEQ_FLAG_SLICE_EXT_DEFAULT_ON';
-  step('register 64 default-on', ['R8', 'R9', 'R10'], () => t.register(64, true));
+  step('register 64 default-on', ['R8', 'R9', 'R10'], () => t.register(RSEQ_ALLOC_ALIGN_SLICE_EXT, true));
   step('GET', ['R2', 'R3', 'R10'], () => t.prctl(GET, 0, 0, 0));
   step('SET 0', ['R2', 'R6'], () => t.prctl(SET, 0, 0, 0));
   step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
@@ -134,8 +136,8 @@ export function abiTranscript(t: TranscriptTarget): TranscriptStep[] {
   step('GET', ['R2', 'R3', 'R10'], () => t.prctl(GET, 0, 0, 0));
   step('unregister', ['R12'], () => t.unregister());
   section = 'lengths';
-  step('register 16', ['R11'], () => t.register(16, false));
-  step('register 33', REGISTER, () => t.register(33, false));
+  step('register 16', ['R11'], () => t.register(ORIG_RSEQ_SIZE / 2, false)); // shorter than the original struct
+  step('register 33', REGISTER, () => t.register(RSEQ_FEATURE_SIZE_SLICE_EXT, false));
   step('GET', ['R2', 'R3'], () => t.prctl(GET, 0, 0, 0));
   step('SET 1', ['R2', 'R5', 'R6'], () => t.prctl(SET, 1, 0, 0));
   step('unregister', ['R12'], () => t.unregister());
