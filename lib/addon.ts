@@ -34,7 +34,7 @@ export type NativeConstants = {
  * @internal Not part of the package's API: may change or go in any release.
  */
 export interface NativeDiagnostics {
-  /** Registers a separate 64-byte area with this length (0 to 64) and flags; 0 or -errno. */
+  /** Registers a separate area (RSEQ_ALLOC_ALIGN_SLICE_EXT bytes, as aligned) with this length (0 to that) and flags; 0 or -errno. */
   rawRegister(length: number, flags: number): number;
   /** Unregisters the separate area; 0 or -errno. */
   rawUnregister(): number;

@@ -19,11 +19,12 @@
 namespace rseq_slice {
 namespace {
 
-// A separate 64-byte, 64-aligned area registered with any length and flags, so every
-// registration case can be asked of the real kernel (lib/conformance/transcript.ts). Only for a
-// thread that never used ThreadArea (glibc's registration off).
-struct alignas(64) RawArea {
-  uint8_t bytes[64];
+// A separate area, as long and as aligned as an optimized registration on 7.x, registered with
+// any length and flags, so every registration case can be asked of the real kernel
+// (lib/conformance/transcript.ts). Only for a thread that never used ThreadArea (glibc's
+// registration off).
+struct alignas(RSEQ_ALLOC_ALIGN_SLICE_EXT) RawArea {
+  uint8_t bytes[RSEQ_ALLOC_ALIGN_SLICE_EXT];
 };
 thread_local RawArea rawArea;
 thread_local uint32_t rawLength = 0;

@@ -172,11 +172,12 @@ long EndAreaProbe(bool keep) {
   if (keep) return 0;
   // kernel/rseq.c rseq_unregister -> rseq_reset() zeroes current->rseq (include/linux/rseq.h),
   // the extension's enabled state included: the task is as if it had never registered.
+  bool own = ownArea.area != nullptr;  // libc's area is only forgotten here, never unregistered
   long rc = ownArea.Release();
   if (rc != 0) return rc;
   state = AreaState{};
   resolved = false;
-  return 1;
+  return own ? 1 : 0;
 }
 
 }  // namespace rseq_slice

@@ -48,8 +48,9 @@ int OwnAreasRegistered();
 // EndAreaProbe then forgets that resolution: it unregisters and frees the addon's own area if the
 // probe registered one, and the next ThreadArea starts afresh (registering again, default-on
 // honoured). `keep` ends the probe without releasing (something now refers to the area).
-// Returns 1 when it released, 0 when nothing was the probe's (the area was resolved before), or
-// -errno when unregistering failed (the area is then kept, as after any ThreadArea call).
+// Returns 1 when it unregistered the addon's own area, 0 when it had none to unregister (libc's
+// area is only forgotten, the area was resolved before, or `keep`), or -errno when unregistering
+// failed (the area is then kept, as after any ThreadArea call).
 void BeginAreaProbe();
 long EndAreaProbe(bool keep);
 
