@@ -7,15 +7,15 @@
  */
 import { expect } from 'chai';
 import { addonState } from '../lib/addon';
-import { skipBecause } from './helpers';
-import {
-  expectDetectLeftNoTrace,
-  runDetectEffects,
-  type DetectEffects,
-  type ProbeEffects,
-} from './fixtures/detect_effects';
+import { fixtureJson, skipBecause } from './helpers';
+import { expectDetectLeftNoTrace, type DetectEffects, type ProbeEffects } from './fixtures/detect_effects';
 
 const GLIBC_OFF = { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' };
+
+/** Runs test/fixtures/detect_effects.ts in a fresh node (flags: --worker, --probes). */
+function runDetectEffects<T>(flags: string[], env: NodeJS.ProcessEnv = {}): T {
+  return fixtureJson<T>('detect_effects.ts', flags, { env });
+}
 
 function needAddon(ctx: Mocha.Context): void {
   if (process.platform !== 'linux') skipBecause(ctx, `rseq exists only on Linux (this is ${process.platform})`);

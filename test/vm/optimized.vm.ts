@@ -13,8 +13,8 @@ import {
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from '../../lib/abi';
 import type { DefaultOnWorker } from '../fixtures/default_on_worker';
-import { DIST, inWorker } from '../helpers';
-import { expectDetectLeftNoTrace, runDetectEffects, type DetectEffects } from '../fixtures/detect_effects';
+import { DIST, fixtureJson, inWorker } from '../helpers';
+import { expectDetectLeftNoTrace, type DetectEffects } from '../fixtures/detect_effects';
 import { bootDescription, withLongExtension } from './guest';
 import { runScenario, runScenarioUntilYielded, type SectionPath } from './scenario';
 
@@ -53,7 +53,7 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     // (rseq_slice_extension_prctl reads slice.state.enabled). With the extension disabled detect()
     // probes SET enable then disable: rseq_slice_extension_prctl clears ENABLED, keeps AVAILABLE and
     // sets ENABLED only when enabling, so the flags word and GET come back exactly.
-    const r = runDetectEffects<DetectEffects>([]);
+    const r = fixtureJson<DetectEffects>('detect_effects.ts', []);
     expect(r.fresh).to.deep.equal({ ownAreas: 0, kernelRegistered: false, get: 0, flags: null });
     expectDetectLeftNoTrace(r);
     expect(r.openBackend).to.equal('native');
