@@ -23,3 +23,15 @@ export class SeededRandom {
     return -Math.log(1 - this.next()) * mean;
   }
 }
+
+/**
+ * One step of Marsaglia's xorshift32 on an unsigned 32-bit state (never 0): how the JavaScript
+ * benchmark workers draw section lengths (native/bench_loop.cc takes the same step in C++).
+ */
+export function xorshift32(x: number): number {
+  x ^= x << 13;
+  x >>>= 0;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x >>> 0;
+}

@@ -8,6 +8,7 @@ const path = require('node:path');
 const { buffer, stop, slice, minNs, maxNs, seed, maxSamples } = workerData;
 const dist = path.join(__dirname, '..', 'dist');
 const rs = require(dist);
+const { xorshift32 } = require(path.join(dist, 'random'));
 
 function sliceHandle() {
   if (slice === 'off') return null;
@@ -30,11 +31,7 @@ const hr = process.hrtime.bigint;
 parentPort.postMessage('ready');
 Atomics.wait(stopFlag, 1, 0);
 while (Atomics.load(stopFlag, 0) === 0) {
-  x ^= x << 13;
-  x >>>= 0;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  x >>>= 0;
+  x = xorshift32(x);
   const sectionNs = BigInt(minNs + (x % (maxNs - minNs + 1)));
   const t0 = hr();
   mutex.lock();

@@ -11,6 +11,7 @@ import { addonState } from '../addon';
 import { errnoName } from '../errors';
 import type { SliceExtension, SliceStats } from '../extension';
 import { open } from '../open';
+import { xorshift32 } from '../random';
 import { SliceMutex } from '../slice_mutex';
 import type { LockKind, SectionKind } from './scenarios';
 
@@ -168,11 +169,7 @@ function javascriptLoop(
   let n = 0;
   let sections = 0;
   while (Atomics.load(control, 0) === 0) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
+    x = xorshift32(x);
     const lengthMs = (input.minNs + (x % span)) / 1e6;
     const t0 = now();
     if (mutex !== null) mutex.lock();
