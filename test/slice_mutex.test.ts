@@ -25,7 +25,7 @@ describe('SliceMutex', () => {
     expect(a.tryLock()).to.equal(true);
     a.unlock();
     const view = new Int32Array(shared);
-    Atomics.store(view, 0, (999 << 2) | 1); // another thread holds it
+    Atomics.store(view, 0, (999 << 3) | 1); // another thread holds it
     expect(a.tryLock()).to.equal(false);
     Atomics.store(view, 0, 0);
   });
@@ -39,7 +39,7 @@ describe('SliceMutex', () => {
     m.unlock();
     const shared = new SharedArrayBuffer(SLICE_MUTEX_BYTES);
     const view = new Int32Array(shared);
-    Atomics.store(view, 0, (12345 << 2) | 1);
+    Atomics.store(view, 0, (12345 << 3) | 1);
     expect(() => new SliceMutex(shared, 0, { slice: null }).unlock()).to.throw(/does not hold the lock/);
   });
 
