@@ -53,7 +53,8 @@ export type OwnerDiedHandler = (error: OwnerDiedError) => void;
 
 let threadSlice: SliceExtension | null | undefined;
 
-function defaultSlice(): SliceExtension | null {
+/** @internal The handle a SliceMutex built without `slice` uses on this thread (null: no requests). */
+export function defaultSlice(): SliceExtension | null {
   if (threadSlice === undefined) {
     const handle = open();
     // The fallback simulator never interrupts this handle: its requests could only ever end
