@@ -10,7 +10,8 @@ import { NativeBackend } from '../lib/native_backend';
 import { SimulatedKernel } from '../lib/simulator';
 import { SimulatorBackend } from '../lib/simulator_backend';
 import { detect, open } from '../lib';
-import { skipBecause } from './helpers';
+import type { NestingWorker } from './fixtures/nesting_worker';
+import { inWorker, skipBecause } from './helpers';
 
 describe('nesting is per thread, across handles', () => {
   it('two handles over one simulated thread nest as one section: the inner exit leaves request set, the outer settles once', () => {
@@ -98,5 +99,19 @@ describe('nesting is per thread, across handles', () => {
     expect(request()).to.equal(0);
     expect(a.stats.sections - before.a).to.equal(1);
     expect(b.stats.sections - before.b).to.equal(0);
+  });
+
+  it("a worker thread has its own depth: the parent's open section is not its section", async function () {
+    const { addon } = addonState();
+    if (!addon || addon.areaInfo(false).owner === AREA_OWNER.none) skipBecause(this, 'no native area here');
+    const h = SliceExtension.fromBackend(new NativeBackend(addon, true));
+    h.enter();
+    try {
+      const r = await inWorker<NestingWorker>('nesting_worker.ts', null);
+      expect(r).to.deep.equal({ before: 0, inside: 1, after: 0 });
+      expect(h.depthLevel).to.equal(1);
+    } finally {
+      h.exit();
+    }
   });
 });
