@@ -69,5 +69,5 @@ export const OUTCOME_YIELDED = 1;
 export const OUTCOME_RACED = 2;
 export const OUTCOME_REVOKED = 3;
 /** Outcome names, indexed by their number. */
-export const OUTCOMES = ['clean', 'yielded', 'raced', 'revoked'] as const;
+export const OUTCOMES = Object.freeze(['clean', 'yielded', 'raced', 'revoked'] as const);
 export type Outcome = (typeof OUTCOMES)[number];

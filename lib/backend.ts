@@ -46,8 +46,19 @@ export interface SectionClock {
   beforeYield(): void;
 }
 
+/**
+ * The nesting depth of the sections over one area. Every handle over that area holds the same
+ * object: the kernel sees one `request` byte per thread, so a section is one per thread, however
+ * many handles enter it.
+ */
+export interface SectionNesting {
+  depth: number;
+}
+
 export interface SliceBackend extends SliceKernel {
   readonly sections: AreaSections | NativeCallSections;
+  /** Shared by every backend over the same area (the native thread's, or one simulated thread's). */
+  readonly nesting: SectionNesting;
   /** Null when sections take no simulated time (the native kernel, or no interrupts). */
   readonly clock: SectionClock | null;
 }

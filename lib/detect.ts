@@ -13,7 +13,8 @@ import {
 } from './abi';
 import { AREA_OWNER, addonState, type NativeAddon } from './addon';
 import { probeEnable } from './native_backend';
-import { errnoName } from './errors';
+import { errnoName, knownErrno, RseqError } from './errors';
+import { envBackend, type BackendChoice } from './env_backend';
 import { platformInfo, type PlatformInfo } from './platform';
 
 /** Where the extension length knob lives: debugfs on merged kernels, a sysctl on pre-merge ones. */
@@ -65,8 +66,13 @@ export interface Detection {
   addon: { loaded: boolean; error?: string; btrl?: boolean };
   rseq: RseqDetection;
   sliceExtension: SliceExtensionDetection;
-  /** The backend `open()` picks by default here. */
-  backend: 'native' | 'simulator';
+  /**
+   * The backend `open()` picks by default here (RSEQ_SLICE_BACKEND included), or null when it would
+   * throw instead: `backendError` then has its message.
+   */
+  backend: 'native' | 'simulator' | null;
+  /** Why `open()` would throw with default options (a bad RSEQ_SLICE_BACKEND, or `native` forced where the kernel cannot grant). */
+  backendError?: string;
   /** How sections run on the native backend: JavaScript over the area, or calls into the addon. */
   fastPath: 'javascript' | 'native-call' | null;
 }
@@ -121,7 +127,7 @@ function rseqReason(errno: number): string {
 /** @internal Which prctl said no, and what was known when it did. */
 export interface SliceRefusal {
   call: 'GET' | 'SET';
-  rseq: RseqDetection;
+  rseq: Pick<RseqDetection, 'owner' | 'mode'>;
   bootParam: string | null;
 }
 
@@ -186,6 +192,15 @@ export function explainRefusal(
   return row.remedy === undefined
     ? { errno: name, reason: row.reason(refusal) }
     : { errno: name, reason: row.reason(refusal), remedy: row.remedy };
+}
+
+/**
+ * @internal The RseqError for a failed prctl(PR_RSEQ_SLICE_EXTENSION_GET or _SET) (`rc` its
+ * -errno), with the reason and remedy detect() gives for it, so open() and detect() say the same.
+ */
+export function refusalError(rc: number, refusal: Omit<SliceRefusal, 'bootParam'>): RseqError {
+  const { reason, remedy } = explainRefusal(-rc, { ...refusal, bootParam: readBootParam() });
+  return new RseqError(`prctl(PR_RSEQ_SLICE_EXTENSION_${refusal.call})`, -rc, reason, remedy);
 }
 
 /** Fills in the slice-extension part from what the kernel answers. */
@@ -311,8 +326,10 @@ export function detect(): Detection {
         flagsWord = addon.readField(OFFSET_FLAGS) ?? 0;
         result.fastPath = addon.probes.externalBuffers() ? 'javascript' : 'native-call';
       } else {
-        rseq.reason = rseqReason(info.error);
-        rseq.errno = errnoName(info.error);
+        // 0 when the addon found no errno to report: say ENOSYS, as open() does.
+        const errno = info.error || knownErrno('ENOSYS');
+        rseq.reason = rseqReason(errno);
+        rseq.errno = errnoName(errno);
       }
       probeSlice(addon, rseq, flagsWord, slice);
     });
@@ -324,6 +341,20 @@ export function detect(): Detection {
   } catch (err) {
     slice.reason = `detection failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`;
   }
-  result.backend = slice.available && process.env.RSEQ_SLICE_BACKEND !== 'simulator' ? 'native' : 'simulator';
+  // The same reading of RSEQ_SLICE_BACKEND as open()'s, and the same answer.
+  let choice: BackendChoice;
+  try {
+    choice = envBackend();
+  } catch (err) {
+    result.backend = null;
+    result.backendError = err instanceof Error ? err.message : String(err);
+    return result;
+  }
+  if (choice === 'native' && !slice.available) {
+    result.backend = null;
+    result.backendError = `RSEQ_SLICE_BACKEND=native, but the kernel cannot grant here: ${slice.reason ?? 'unknown reason'}`;
+  } else {
+    result.backend = slice.available && choice !== 'simulator' ? 'native' : 'simulator';
+  }
   return result;
 }

@@ -13,8 +13,16 @@ const ELIBACC = 79;
 const EXTRA_ERRNOS: Record<string, number> = { ENOTSUPP, ELIBACC };
 for (const [name, value] of Object.entries(EXTRA_ERRNOS)) errnoNames.set(value, name);
 
-/** The errno name for a positive errno number (`'E' + number` when unknown). */
+/**
+ * The errno name for a positive errno number (`'E' + number` for a positive one no table names).
+ * Throws RangeError for anything else: a negative number is a `-errno` return value to negate first.
+ */
 export function errnoName(errno: number): string {
+  if (!Number.isInteger(errno) || errno <= 0) {
+    throw new RangeError(
+      `errnoName: errno must be a positive integer (negate a -errno return value first); got ${String(errno)}`,
+    );
+  }
   return errnoNames.get(errno) ?? `E${errno}`;
 }
 
@@ -38,13 +46,18 @@ export class RseqError extends Error {
   readonly errno: number;
   /** The call that failed, e.g. `'prctl(PR_RSEQ_SLICE_EXTENSION_SET)'`, `'rseq'`. */
   readonly syscall: string;
+  /** What to do about it, where known (the same remedy detect() gives); also in the message. */
+  readonly remedy: string | undefined;
 
-  constructor(syscall: string, errno: number, detail?: string) {
+  /** `detail` says why (in the message, in parentheses), `remedy` what to do about it. */
+  constructor(syscall: string, errno: number, detail?: string, remedy?: string) {
     const code = errnoName(errno);
-    super(`${syscall} failed: ${code}${detail ? ` (${detail})` : ''}`);
+    const why = [detail, remedy === undefined ? undefined : `remedy: ${remedy}`].filter((s) => s).join('; ');
+    super(`${syscall} failed: ${code}${why ? ` (${why})` : ''}`);
     this.name = 'RseqError';
     this.code = code;
     this.errno = errno;
     this.syscall = syscall;
+    this.remedy = remedy;
   }
 }

@@ -16,15 +16,25 @@ import {
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
   type Outcome,
 } from './abi';
-import type { NativeCallSections, SectionClock, SliceBackend, SliceKernel } from './backend';
-import { runSynchronously } from './run_synchronously';
+import type { NativeCallSections, SectionClock, SectionNesting, SliceBackend, SliceKernel } from './backend';
+import { notAFunction, returnedThenable } from './run_synchronously';
+import { isThenable } from './validate';
 
 // Module-local copies of the slice_ctrl offsets (the type ties them to abi.ts): the JIT folds a
 // module constant into the fast path, while an imported one stays a property load per access.
 const REQUEST: typeof OFFSET_REQUEST = 28;
 const GRANTED: typeof OFFSET_GRANTED = 29;
 
-/** Outcome counts of the sections this handle ran. */
+// Only fromBackend() holds it: the class is exported (for instanceof and types), and a `new` from
+// user code gets a clear TypeError instead of failing on the missing backend.
+const CONSTRUCT = Symbol('SliceExtension.fromBackend');
+
+const SYNCHRONOUS_SECTION = 'a critical section must be synchronous';
+
+/**
+ * Outcome counts of the sections this handle ended. A section nested across handles of one
+ * thread is counted once, by the handle whose exit() ended the outermost section.
+ */
 export interface SliceStats {
   /** Outermost sections completed. */
   sections: number;
@@ -54,15 +64,20 @@ export class SliceExtension {
   // The area when sections need nothing but byte stores and loads (JavaScript path, no
   // simulated time); null sends enter() and exit() off the zero-call fast path.
   readonly #fastArea: Uint8Array | null;
-  #depth = 0;
+  // The thread's nesting depth, shared with every other handle over the same area: the kernel
+  // sees one `request` byte per thread, so an inner handle's exit must not end the outer section.
+  readonly #nesting: SectionNesting;
   readonly #counts: Record<Outcome, number> = { clean: 0, yielded: 0, raced: 0, revoked: 0 };
-  readonly #enter = (): void => this.enter();
-  readonly #exit = (): Outcome => this.exit();
 
   // Private: handles come from open(), which picks and checks the backend. The published types
-  // keep `private constructor`, so `new SliceExtension()` does not type-check for users.
-  private constructor(impl: SliceBackend, fallbackReason?: string) {
+  // keep `private constructor`, so `new SliceExtension()` does not type-check for users; the
+  // token check catches it at run time (plain JavaScript, or a cast).
+  private constructor(token: typeof CONSTRUCT, impl: SliceBackend, fallbackReason?: string) {
+    if (token !== CONSTRUCT) {
+      throw new TypeError('SliceExtension cannot be constructed with new: use open() to get a handle');
+    }
     this.#kernel = impl;
+    this.#nesting = impl.nesting;
     this.backend = impl.kind;
     const sections = impl.sections;
     this.#area = sections.kind === 'javascript' ? sections.area : null;
@@ -75,7 +90,7 @@ export class SliceExtension {
 
   /** @internal the handle over a backend; use open(). */
   static fromBackend(impl: SliceBackend, fallbackReason?: string): SliceExtension {
-    return new SliceExtension(impl, fallbackReason);
+    return new SliceExtension(CONSTRUCT, impl, fallbackReason);
   }
 
   /** Whether the kernel has the extension enabled for this thread (prctl GET). */
@@ -94,7 +109,8 @@ export class SliceExtension {
   }
 
   private set(on: boolean): void {
-    if (this.#depth !== 0) {
+    // The thread's depth: a section another handle of this thread opened counts too.
+    if (this.#nesting.depth !== 0) {
       throw new Error(
         `${on ? 'enable' : 'disable'}() inside a critical section: call it outside enter()/exit() (its syscall would end any grant)`,
       );
@@ -102,9 +118,12 @@ export class SliceExtension {
     this.#kernel.prctl(PR_RSEQ_SLICE_EXTENSION_SET, on ? PR_RSEQ_SLICE_EXT_ENABLE : 0);
   }
 
-  /** Starts a critical section: asks the kernel not to preempt this thread. Nests. */
+  /**
+   * Starts a critical section: asks the kernel not to preempt this thread. Nests, across every
+   * handle of the thread: only the outermost enter() sets `request`.
+   */
   enter(): void {
-    if (this.#depth++ !== 0) return;
+    if (this.#nesting.depth++ !== 0) return;
     const area = this.#fastArea;
     if (area !== null) area[REQUEST] = 1;
     else this.#slowEnter();
@@ -118,7 +137,7 @@ export class SliceExtension {
       try {
         (this.#calls as NativeCallSections).enter();
       } catch (err) {
-        this.#depth = 0; // no section started: the next enter() must try again, not nest
+        this.#nesting.depth = 0; // no section started: the next enter() must try again, not nest
         throw err;
       }
     }
@@ -126,11 +145,13 @@ export class SliceExtension {
 
   /**
    * Ends a critical section and yields the CPU when the kernel granted an extension. Returns the
-   * outcome; an inner exit() of a nested section returns 'clean' and changes nothing.
+   * outcome; an inner exit() of a nested section (through this or another handle of the thread)
+   * returns 'clean' and changes nothing: `request` stays set until the outermost exit().
    */
   exit(): Outcome {
-    if (this.#depth !== 1) return this.#innerExit();
-    this.#depth = 0;
+    const nesting = this.#nesting;
+    if (nesting.depth !== 1) return this.#innerExit();
+    nesting.depth = 0;
     const area = this.#fastArea;
     if (area === null) return this.#exitPath(undefined);
     // The zero-call case: `request` still set and nothing granted. Clear request first, then
@@ -153,18 +174,20 @@ export class SliceExtension {
    * syscall (the kernel reschedules then, as a yield would) instead of in a separate yield.
    */
   exitAround(between: () => void): Outcome {
-    if (this.#depth !== 1) {
+    const nesting = this.#nesting;
+    if (nesting.depth !== 1) {
       const outcome = this.#innerExit();
       between();
       return outcome;
     }
-    this.#depth = 0;
+    nesting.depth = 0;
     return this.#exitPath(between);
   }
 
   #innerExit(): Outcome {
-    if (this.#depth === 0) throw new Error('exit() without a matching enter()');
-    this.#depth--;
+    const nesting = this.#nesting;
+    if (nesting.depth === 0) throw new Error('exit() without a matching enter()');
+    nesting.depth--;
     return 'clean';
   }
 
@@ -213,7 +236,21 @@ export class SliceExtension {
    * must be synchronous: a returned promise or thenable is a TypeError (after the section ends).
    */
   run<T>(fn: () => T): T {
-    return runSynchronously('run(fn)', fn, this.#enter, this.#exit, 'a critical section must be synchronous');
+    // Its own bracket, not runSynchronously's: that shared call site sees every caller's
+    // functions and stops inlining (run(fn) cost twice enter()+exit()). catch-and-rethrow rather
+    // than finally: the normal path stays straight-line code, measurably cheaper than finally's.
+    if (typeof fn !== 'function') throw notAFunction('run(fn)', fn);
+    this.enter();
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      this.exit();
+      throw err;
+    }
+    this.exit();
+    if (isThenable(result)) throw returnedThenable('run(fn)', SYNCHRONOUS_SECTION);
+    return result;
   }
 
   /** rseq_slice_yield(): true when it ended an active grant. Throws RseqError (ENOSYS…). */
@@ -227,9 +264,9 @@ export class SliceExtension {
     return { sections: c.clean + c.yielded + c.raced + c.revoked, ...c };
   }
 
-  /** Current nesting depth (0 outside a section). */
+  /** The thread's nesting depth over this handle's area, whichever handles entered (0 outside a section). */
   get depthLevel(): number {
-    return this.#depth;
+    return this.#nesting.depth;
   }
 
   /**

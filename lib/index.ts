@@ -21,4 +21,14 @@ export type {
 } from './simulator';
 export type { Outcome } from './abi';
 export type { PlatformInfo } from './platform';
-export * as abi from './abi';
+import * as abiModule from './abi';
+
+/**
+ * The kernel ABI constants (area offsets, prctl and flag numbers, extension limits), frozen: a
+ * namespace object of the CommonJS build is writable, and the library reads the same values.
+ */
+export const abi: typeof abiModule = Object.freeze({ ...abiModule });
+/** The ABI's types, as `abi.Outcome`. */
+export declare namespace abi {
+  export type Outcome = abiModule.Outcome;
+}

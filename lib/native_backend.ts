@@ -8,7 +8,7 @@ import {
 } from './abi';
 import { AREA_OWNER, type NativeAddon, type NativeAreaInfo } from './addon';
 import { areaFieldReader, type FieldReader } from './area_fields';
-import type { AreaSections, NativeCallSections, SliceBackend } from './backend';
+import type { AreaSections, NativeCallSections, SectionNesting, SliceBackend } from './backend';
 import { knownErrno, RseqError } from './errors';
 
 const OP_NAMES: Record<number, string> = {
@@ -47,9 +47,14 @@ export function nativeArea(addon: NativeAddon, defaultOn: boolean): NativeAreaIn
   return info;
 }
 
+// The calling thread's one nesting depth: every native handle of the thread works on the same
+// real area. Module state is per thread (each worker_threads worker loads its own copy).
+const THREAD_NESTING: SectionNesting = { depth: 0 };
+
 export class NativeBackend implements SliceBackend {
   readonly kind = 'native' as const;
   readonly clock = null;
+  readonly nesting = THREAD_NESTING;
   readonly sections: AreaSections | NativeCallSections;
   readonly readField: FieldReader;
 

@@ -1,22 +1,24 @@
 /** open(): a SliceExtension for the calling thread, on the native or the simulated kernel. */
 import {
+  ORIG_RSEQ_SIZE,
   RSEQ_ALLOC_ALIGN_SLICE_EXT,
   PR_RSEQ_SLICE_EXTENSION,
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXTENSION_SET,
   PR_RSEQ_SLICE_EXT_ENABLE,
 } from './abi';
-import { addonState } from './addon';
+import { AREA_OWNER, addonState } from './addon';
 import { realAreaFields } from './area_fields';
+import { refusalError } from './detect';
+import { BACKENDS, envBackend, type BackendChoice } from './env_backend';
 import { knownErrno, RseqError } from './errors';
 import { SliceExtension } from './extension';
-import { NativeBackend, nativeArea, nativePrctl, probeEnable } from './native_backend';
+import { NativeBackend, nativeArea, probeEnable } from './native_backend';
 import { checkExtensionNsec, SimulatedKernel } from './simulator';
 import { SimulatorBackend } from './simulator_backend';
 import { checkBoolean, checkChoice, checkInteger, checkNumber, checkOptionsObject } from './validate';
 
-export type BackendChoice = 'auto' | 'native' | 'simulator';
-const BACKENDS: readonly BackendChoice[] = ['auto', 'native', 'simulator'];
+export type { BackendChoice } from './env_backend';
 const FAST_PATHS = ['auto', 'javascript', 'native-call'] as const;
 
 /** Options of the simulator backend. */
@@ -46,9 +48,19 @@ export interface OpenOptions {
 function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): SliceExtension {
   const { addon, error } = addonState();
   if (!addon) throw new RseqError('dlopen', knownErrno('ELIBACC'), `the native addon did not load: ${error}`);
-  nativeArea(addon, enable);
-  const enabled = nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_GET, 0) === PR_RSEQ_SLICE_EXT_ENABLE;
-  if (enable && !enabled) nativePrctl(addon, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
+  const info = nativeArea(addon, enable);
+  // A refused prctl gets detect()'s reason and remedy (its table of refusals), errno name kept.
+  const rseq = {
+    owner: info.owner === AREA_OWNER.libc ? ('libc' as const) : ('addon' as const),
+    mode: info.length > ORIG_RSEQ_SIZE ? ('optimized' as const) : ('legacy' as const),
+  };
+  const get = addon.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0);
+  if (get < 0) throw refusalError(get, { call: 'GET', rseq });
+  const enabled = get === PR_RSEQ_SLICE_EXT_ENABLE;
+  if (enable && !enabled) {
+    const set = addon.prctl(PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, 0, 0);
+    if (set < 0) throw refusalError(set, { call: 'SET', rseq });
+  }
   const backend = new NativeBackend(addon, fastPath !== 'native-call');
   if (fastPath === 'javascript' && backend.sections.kind !== 'javascript') {
     throw new RseqError(
@@ -60,7 +72,7 @@ function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): Sli
   if (!enable && !enabled) {
     // Not enabling now, but the handle must be able to: check that the kernel would allow it.
     const rc = probeEnable(addon);
-    if (rc < 0) throw new RseqError('prctl(PR_RSEQ_SLICE_EXTENSION_SET)', -rc);
+    if (rc < 0) throw refusalError(rc, { call: 'SET', rseq });
   }
   return SliceExtension.fromBackend(backend);
 }
@@ -114,12 +126,7 @@ function openSimulator(
 export function open(options?: OpenOptions): SliceExtension {
   checkOptionsObject('open options', options, ['backend', 'enable', 'fastPath', 'simulator']);
   const o = options ?? {};
-  const envBackend = process.env.RSEQ_SLICE_BACKEND;
-  const fallbackBackend =
-    envBackend === undefined || envBackend === ''
-      ? 'auto'
-      : checkChoice('env RSEQ_SLICE_BACKEND', envBackend, BACKENDS, 'auto');
-  const backend = checkChoice('backend', o.backend, BACKENDS, fallbackBackend);
+  const backend = checkChoice('backend', o.backend, BACKENDS, envBackend());
   const enable = checkBoolean('enable', o.enable, true);
   const fastPath = checkChoice('fastPath', o.fastPath, FAST_PATHS, 'auto');
   if (o.simulator !== undefined && backend === 'native')

@@ -6,7 +6,7 @@
  */
 import { OFFSET_FLAGS, ORIG_RSEQ_SIZE, PR_RSEQ_SLICE_EXTENSION } from './abi';
 import type { FieldReader } from './area_fields';
-import type { AreaSections, SectionClock, SliceBackend } from './backend';
+import type { AreaSections, SectionClock, SectionNesting, SliceBackend } from './backend';
 import { PoissonInterrupts } from './simulated_interrupts';
 import type { SimulatedKernel, SimulatedThread } from './simulator';
 
@@ -35,9 +35,20 @@ class InterruptClock implements SectionClock {
   }
 }
 
+// One nesting depth per simulated thread (its area), shared by every handle over that thread;
+// handles over other threads or kernels keep their own.
+const THREAD_NESTING = new WeakMap<SimulatedThread, SectionNesting>();
+
+function nestingOf(thread: SimulatedThread): SectionNesting {
+  let nesting = THREAD_NESTING.get(thread);
+  if (nesting === undefined) THREAD_NESTING.set(thread, (nesting = { depth: 0 }));
+  return nesting;
+}
+
 export class SimulatorBackend implements SliceBackend {
   readonly kind = 'simulator' as const;
   readonly sections: AreaSections;
+  readonly nesting: SectionNesting;
   readonly clock: SectionClock | null;
   private readonly fields: Int32Array;
 
@@ -49,6 +60,7 @@ export class SimulatorBackend implements SliceBackend {
     private readonly realFields: FieldReader | null = null,
   ) {
     this.sections = { kind: 'javascript', area: thread.area };
+    this.nesting = nestingOf(thread);
     this.fields = new Int32Array(thread.area.buffer, thread.area.byteOffset, ORIG_RSEQ_SIZE >> 2);
     this.clock =
       interruptRateHz > 0

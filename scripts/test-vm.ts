@@ -44,6 +44,7 @@ const VARIANTS: Variant[] = [
     specs: [
       [false, 'differential.vm.ts'],
       [true, 'optimized.vm.ts'],
+      [true, 'nesting.vm.ts'],
     ],
   },
   { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },

@@ -1,6 +1,6 @@
 /** The TypeScript facade: open() options, backend choice, sections, nesting, run(), stats. */
 import { expect } from 'chai';
-import { detect, open, RseqError, SimulatedKernel } from '../lib';
+import { abi, detect, errnoName, open, RseqError, SimulatedKernel, SliceExtension } from '../lib';
 import { DIST, fixtureJson } from './helpers';
 
 describe('open(): options', () => {
@@ -217,5 +217,109 @@ describe('SliceExtension on the native backend', () => {
       expect(s.clean + s.yielded + s.raced + s.revoked).to.equal(1000);
       expect(h.flagsEnabled()).to.equal(true);
     }
+  });
+});
+
+describe('errors at the boundary', () => {
+  function withEnvBackend<T>(value: string, f: () => T): T {
+    process.env.RSEQ_SLICE_BACKEND = value;
+    try {
+      return f();
+    } finally {
+      delete process.env.RSEQ_SLICE_BACKEND;
+    }
+  }
+
+  it("open({ backend: 'native' }) that the kernel refuses carries detect()'s reason and remedy, and fallbackReason is the same text", function () {
+    const d = detect();
+    const slice = d.sliceExtension;
+    if (slice.available || !d.addon.loaded || !d.rseq.registered) {
+      console.log(
+        `      (skipped: needs a registered area on a kernel that cannot grant; here: ${slice.reason ?? 'it grants'})`,
+      );
+      this.skip();
+    }
+    let err: unknown;
+    try {
+      open({ backend: 'native' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(RseqError);
+    const e = err as RseqError;
+    expect(e.code).to.equal(slice.errno);
+    expect(e.message).to.equal(
+      `${e.syscall} failed: ${slice.errno} (${slice.reason}${slice.remedy ? `; remedy: ${slice.remedy}` : ''})`,
+    );
+    expect(e.remedy).to.equal(slice.remedy);
+    if (slice.errno === 'EINVAL') {
+      // A kernel before the feature (this machine's 6.x): GET answers EINVAL.
+      expect(e.syscall).to.equal('prctl(PR_RSEQ_SLICE_EXTENSION_GET)');
+      expect(e.message).to.match(
+        /^prctl\(PR_RSEQ_SLICE_EXTENSION_GET\) failed: EINVAL \(this kernel predates the slice extension/,
+      );
+      expect(e.message).to.contain('; remedy: run Linux 7.0 or later');
+    }
+    expect(open().fallbackReason).to.equal(e.message);
+  });
+
+  it('a bad RSEQ_SLICE_BACKEND: open() throws, and detect() reports the same message with backend null', () => {
+    withEnvBackend('bogus', () => {
+      let message = '';
+      try {
+        open();
+      } catch (e) {
+        expect(e).to.be.instanceOf(TypeError);
+        message = (e as Error).message;
+      }
+      expect(message).to.match(/env RSEQ_SLICE_BACKEND must be one of 'auto', 'native', 'simulator'; got "bogus"/);
+      const d = detect();
+      expect(d.backend).to.equal(null);
+      expect(d.backendError).to.equal(message);
+    });
+  });
+
+  it('RSEQ_SLICE_BACKEND=native where the kernel cannot grant: detect() says open() would throw', () => {
+    const available = detect().sliceExtension.available;
+    withEnvBackend('native', () => {
+      const d = detect();
+      if (available) {
+        expect(d.backend).to.equal('native');
+        expect(open().backend).to.equal('native');
+        return;
+      }
+      expect(d.backend).to.equal(null);
+      expect(d.backendError).to.contain('RSEQ_SLICE_BACKEND=native, but the kernel cannot grant here');
+      expect(() => open()).to.throw(RseqError);
+    });
+    withEnvBackend('simulator', () => expect(detect().backend).to.equal('simulator'));
+  });
+
+  it('new SliceExtension() is a TypeError that points at open()', () => {
+    const Ctor = SliceExtension as unknown as new () => SliceExtension;
+    expect(() => new Ctor()).to.throw(TypeError, /SliceExtension cannot be constructed with new: use open\(\)/);
+  });
+
+  it('errnoName() names positive errnos and rejects anything else with a RangeError', () => {
+    expect(errnoName(22)).to.equal('EINVAL');
+    expect(errnoName(524)).to.equal('ENOTSUPP');
+    expect(errnoName(4000)).to.equal('E4000');
+    for (const bad of [-1, 0, 1.5, Number.NaN, Infinity]) {
+      expect(() => errnoName(bad), String(bad)).to.throw(
+        RangeError,
+        /errnoName: errno must be a positive integer \(negate a -errno return value first\); got /,
+      );
+    }
+    expect(() => errnoName(-22)).to.throw(RangeError, /got -22$/);
+  });
+
+  it('the exported abi object and its OUTCOMES are frozen', () => {
+    expect(Object.isFrozen(abi)).to.equal(true);
+    expect(Object.isFrozen(abi.OUTCOMES)).to.equal(true);
+    expect(Reflect.set(abi, 'OFFSET_REQUEST', 0), 'an assignment is refused').to.equal(false);
+    expect(Reflect.set(abi.OUTCOMES, 0, 'x')).to.equal(false);
+    expect(abi.OFFSET_REQUEST).to.equal(28);
+    const outcome: abi.Outcome = abi.OUTCOMES[1];
+    expect(outcome).to.equal('yielded');
   });
 });

@@ -86,6 +86,7 @@ describe('SliceMutex', () => {
     const failing: SliceBackend = {
       kind: 'native',
       clock: null,
+      nesting: { depth: 0 },
       sections: {
         kind: 'native-call',
         enter: () => {
