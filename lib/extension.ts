@@ -176,9 +176,13 @@ export class SliceExtension {
   exitAround(between: () => void): Outcome {
     const nesting = this.#nesting;
     if (nesting.depth !== 1) {
-      const outcome = this.#innerExit();
-      between();
-      return outcome;
+      // `between` wakes SliceMutex's waiters on a word already released: it runs even when this
+      // exit is a misuse that throws.
+      try {
+        return this.#innerExit();
+      } finally {
+        between();
+      }
     }
     nesting.depth = 0;
     return this.#exitPath(between);
@@ -203,7 +207,16 @@ export class SliceExtension {
         between?.();
       }
     }
-    this.#clock?.sectionEnd();
+    if (this.#clock !== null) {
+      try {
+        this.#clock.sectionEnd();
+      } catch (err) {
+        // A simulated signal ended the section: `request` cleared and waiters woken all the same.
+        area[REQUEST] = 0;
+        between?.();
+        throw err;
+      }
+    }
     const requested = area[REQUEST];
     area[REQUEST] = 0;
     between?.();

@@ -141,21 +141,34 @@ export class SliceMutex {
    */
   tryLock(): boolean {
     const w = this.#word;
-    let c = Atomics.compareExchange(w, STATE, FREE, this.#mine);
     let died = FREE;
-    while (c !== FREE) {
-      if ((c & HOLDER) === this.#mine)
-        throw new Error('SliceMutex: tryLock() by the thread that holds it (not recursive)');
-      if (c === NOT_RECOVERABLE) throw new MutexNotRecoverableError();
-      if (!this.#holderEnded(c)) return false;
-      const seen = Atomics.compareExchange(w, STATE, c, this.#mine | INCONSISTENT | (c & CONTENDED));
-      if (seen === c) {
-        died = c;
-        break;
+    let taken = false;
+    try {
+      let c = Atomics.compareExchange(w, STATE, FREE, this.#mine);
+      while (c !== FREE) {
+        if ((c & HOLDER) === this.#mine)
+          throw new Error('SliceMutex: tryLock() by the thread that holds it (not recursive)');
+        if (c === NOT_RECOVERABLE) throw new MutexNotRecoverableError();
+        if (!this.#holderEnded(c)) return false;
+        const seen = Atomics.compareExchange(w, STATE, c, this.#mine | INCONSISTENT | (c & CONTENDED));
+        if (seen === c) {
+          died = c;
+          break;
+        }
+        c = seen === FREE ? Atomics.compareExchange(w, STATE, FREE, this.#mine) : seen;
       }
-      c = seen === FREE ? Atomics.compareExchange(w, STATE, FREE, this.#mine) : seen;
+      taken = true;
+      const slice = this.#slice;
+      if (slice !== null) slice.enter();
+    } catch (err) {
+      // The lock goes back as it was taken: FREE, or the dead holder's word so that the next
+      // locker is told of the death; waiters are woken to look. Inline: a call here could
+      // overflow the stack again.
+      if (taken && (Atomics.exchange(this.#word, STATE, died === FREE ? FREE : died | CONTENDED) & CONTENDED) !== 0)
+        Atomics.notify(this.#word, STATE);
+      throw err;
     }
-    this.#enterHeld(died);
+    if (died !== FREE) throw new OwnerDiedError((died >>> OWNER_SHIFT) - 1);
     return true;
   }
 
@@ -166,24 +179,23 @@ export class SliceMutex {
    * mutex is not recoverable.
    */
   lock(): void {
-    const c = Atomics.compareExchange(this.#word, STATE, FREE, this.#mine);
-    this.#enterHeld(c === FREE ? FREE : this.#lockSlow(c));
-  }
-
-  // With the lock held: starts the section, then reports a dead previous holder (`died`, the word
-  // it left; FREE when there was none). If the section cannot start, the lock goes back as it
-  // was taken (to the dead holder's word, so the next locker is told of the death) and the
-  // error propagates: lock() never throws with the lock taken, except to report a death.
-  #enterHeld(died: number): void {
-    const slice = this.#slice;
-    if (slice !== null) {
-      try {
-        slice.enter();
-      } catch (err) {
-        const before = Atomics.exchange(this.#word, STATE, died === FREE ? FREE : died | CONTENDED);
-        if ((before & CONTENDED) !== 0) this.#wakeAll();
-        throw err;
-      }
+    let died = FREE;
+    let taken = false;
+    // Everything after the take is inside the try, so that no error (a section that cannot
+    // start, a stack overflow in a call) leaves the lock taken: only OwnerDiedError, thrown after.
+    try {
+      const c = Atomics.compareExchange(this.#word, STATE, FREE, this.#mine);
+      if (c !== FREE) died = this.#lockSlow(c);
+      taken = true;
+      const slice = this.#slice;
+      if (slice !== null) slice.enter();
+    } catch (err) {
+      // The lock goes back as it was taken: FREE, or the dead holder's word so that the next
+      // locker is told of the death; waiters are woken to look. Inline: a call here could
+      // overflow the stack again.
+      if (taken && (Atomics.exchange(this.#word, STATE, died === FREE ? FREE : died | CONTENDED) & CONTENDED) !== 0)
+        Atomics.notify(this.#word, STATE);
+      throw err;
     }
     if (died !== FREE) throw new OwnerDiedError((died >>> OWNER_SHIFT) - 1);
   }
@@ -229,7 +241,9 @@ export class SliceMutex {
         }
         c |= CONTENDED;
       }
-      check = Atomics.wait(w, STATE, c, OWNER_CHECK_MS) === 'timed-out';
+      // Woken (or timed out) on an unchanged word: look again, since a locker that could not start
+      // its section gives a dead holder's word back and wakes everyone.
+      check = Atomics.wait(w, STATE, c, OWNER_CHECK_MS) !== 'not-equal';
       c = Atomics.load(w, STATE);
     }
   }
