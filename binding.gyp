@@ -15,7 +15,7 @@
       "conditions": [
         ["rseq_slice_werror==1", {"cflags_cc": ["-Werror"]}],
         ["OS=='linux'", {
-          "sources": ["native/addon.cc", "native/rseq_area.cc", "native/slice_syscalls.cc", "native/exec.cc", "native/bench_loop.cc", "native/constants.cc", "native/diagnostics.cc"],
+          "sources": ["native/addon.cc", "native/rseq_area.cc", "native/slice_syscalls.cc", "native/exec.cc", "native/bench_loop.cc", "native/constants.cc", "native/diagnostics.cc", "native/thread_watch.cc"],
           "libraries": ["-ldl"]
         }, {
           "sources": ["native/unsupported_os.cc"]

@@ -79,6 +79,10 @@ export interface NativeAddon {
     released: Float64Array,
     waits: Float64Array,
   ): [number, number, number, number, number, number] | number;
+  /** Marks `threadId` (this thread's) ended at its environment's teardown: 0, or -EEXIST when this thread watches another id. */
+  watchThread(threadId: number): number;
+  /** Whether a watched thread with this id has ended (false for an id never watched). */
+  threadEnded(threadId: number): boolean;
   /** @internal Not part of the API: see {@link NativeDiagnostics}. */
   readonly diagnostics: NativeDiagnostics;
   /** What detect() asks without leaving anything behind (native/addon.cc ProbeExports). */

@@ -114,7 +114,14 @@ export class SliceExtension {
     this.#clock?.sectionStart();
     const area = this.#area;
     if (area !== null) area[REQUEST] = 1;
-    else (this.#calls as NativeCallSections).enter();
+    else {
+      try {
+        (this.#calls as NativeCallSections).enter();
+      } catch (err) {
+        this.#depth = 0; // no section started: the next enter() must try again, not nest
+        throw err;
+      }
+    }
   }
 
   /**

@@ -8,8 +8,9 @@ export type { OpenOptions, SimulatorOptions, BackendChoice } from './open';
 export { SliceExtension } from './extension';
 export type { SliceStats } from './extension';
 export { RseqError, errnoName } from './errors';
-export { SliceMutex, SLICE_MUTEX_BYTES } from './slice_mutex';
-export type { SliceMutexOptions } from './slice_mutex';
+export { SliceMutex, SLICE_MUTEX_BYTES, OWNER_CHECK_MS } from './slice_mutex';
+export type { SliceMutexOptions, OwnerDiedHandler } from './slice_mutex';
+export { OwnerDiedError, MutexNotRecoverableError } from './mutex_errors';
 export { SimulatedKernel, SimulatedThread, SimulatedSignal } from './simulator';
 export type {
   SimulatedKernelOptions,

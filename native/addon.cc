@@ -14,6 +14,7 @@
 #include "napi_args.h"
 #include "rseq_area.h"
 #include "slice_syscalls.h"
+#include "thread_watch.h"
 
 namespace rseq_slice {
 namespace {
@@ -218,6 +219,8 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("sectionLoop", Napi::Function::New(env, SectionLoop, "sectionLoop"));
   exports.Set("execvp", Napi::Function::New(env, ExecVp, "execvp"));
   exports.Set("spinLockLoop", Napi::Function::New(env, SpinLockLoop, "spinLockLoop"));
+  exports.Set("watchThread", Napi::Function::New(env, WatchThread, "watchThread"));
+  exports.Set("threadEnded", Napi::Function::New(env, ThreadEnded, "threadEnded"));
   exports.Set("diagnostics", Diagnostics(env));
   exports.Set("constants", AbiConstants(env));
   exports.Set("probes", ProbeExports(env));

@@ -58,6 +58,20 @@ describe('native addon: checked arguments at the N-API boundary', function () {
       accepted: 'an integer from 0 to 28',
     },
     {
+      fn: 'threadEnded',
+      call: () => addon.threadEnded as Call,
+      valid: [0],
+      names: ['threadId'],
+      accepted: `an integer from 0 to ${2 ** 29 - 2}`,
+    },
+    {
+      fn: 'watchThread',
+      call: () => addon.watchThread as Call,
+      valid: [0],
+      names: ['threadId'],
+      accepted: `an integer from 0 to ${2 ** 29 - 2}`,
+    },
+    {
       fn: 'rawRegister',
       call: () => addon.diagnostics.rawRegister as Call,
       valid: [0, 0],
@@ -96,6 +110,7 @@ describe('native addon: checked arguments at the N-API boundary', function () {
   it('accepts the bounds themselves', () => {
     expect(addon.prctl(4294967295, 0, 0, 0)).to.be.below(0); // no such op: the kernel's EINVAL
     expect(addon.readField(28)).to.satisfy((v: number | null) => v === null || Number.isInteger(v));
+    expect(addon.threadEnded(2 ** 29 - 2)).to.equal(false); // never watched: never declared dead
     expect(addon.sectionLoop(0, 0)).to.satisfy((v: unknown) => Array.isArray(v) || (typeof v === 'number' && v < 0));
   });
 });

@@ -1,8 +1,13 @@
 /** SliceMutex: correctness under contention across workers, misuse, and the slice request it holds. */
 import { expect } from 'chai';
-import { open, SliceMutex, SLICE_MUTEX_BYTES } from '../lib';
+import { threadId } from 'node:worker_threads';
+import { open, RseqError, SliceExtension, SliceMutex, SLICE_MUTEX_BYTES } from '../lib';
+import { knownErrno } from '../lib/errors';
+import { addonState } from '../lib/addon';
+import type { SliceBackend } from '../lib/backend';
+import { defaultSlice } from '../lib/slice_mutex';
 import type { CountUnderLock } from './fixtures/count_under_lock_worker';
-import { DIST, fixtureWorker } from './helpers';
+import { DIST, fixtureWorker, runNodeJson, skipUnlessCi } from './helpers';
 
 describe('SliceMutex', () => {
   it('holds a slice request exactly while locked (outermost section = lock hold)', () => {
@@ -25,7 +30,7 @@ describe('SliceMutex', () => {
     expect(a.tryLock()).to.equal(true);
     a.unlock();
     const view = new Int32Array(shared);
-    Atomics.store(view, 0, (999 << 2) | 1); // another thread holds it
+    Atomics.store(view, 0, (999 << 3) | 1); // another thread holds it
     expect(a.tryLock()).to.equal(false);
     Atomics.store(view, 0, 0);
   });
@@ -39,7 +44,7 @@ describe('SliceMutex', () => {
     m.unlock();
     const shared = new SharedArrayBuffer(SLICE_MUTEX_BYTES);
     const view = new Int32Array(shared);
-    Atomics.store(view, 0, (12345 << 2) | 1);
+    Atomics.store(view, 0, (12345 << 3) | 1);
     expect(() => new SliceMutex(shared, 0, { slice: null }).unlock()).to.throw(/does not hold the lock/);
   });
 
@@ -65,6 +70,62 @@ describe('SliceMutex', () => {
       TypeError,
       /unknown option "spinn"/,
     );
+  });
+
+  it('checks the slice option at construction, not at the first lock()', () => {
+    for (const bad of [{}, 1, 'open', { enter() {}, exit() {} }]) {
+      expect(() => new SliceMutex(new SharedArrayBuffer(4), 0, { slice: bad as never })).to.throw(
+        TypeError,
+        /options\.slice must be a handle from open\(\), null \(no requests\) or undefined .*; got /,
+      );
+    }
+  });
+
+  it('gives the lock back when the section cannot start (lock() and tryLock() never throw holding it)', () => {
+    // A handle whose enter() fails, as the native-call path does for a thread without an area.
+    const failing: SliceBackend = {
+      kind: 'native',
+      clock: null,
+      sections: {
+        kind: 'native-call',
+        enter: () => {
+          throw new RseqError('enter', knownErrno('ENXIO'));
+        },
+        exit: () => 'clean',
+      },
+      sliceYield: () => 0,
+      disarm: () => {},
+      prctl: () => 0,
+      readField: () => 0,
+    };
+    const m = SliceMutex.create({ slice: SliceExtension.fromBackend(failing) });
+    expect(() => m.lock()).to.throw(RseqError, /ENXIO/);
+    expect(m.held).to.equal(false);
+    expect(() => m.tryLock()).to.throw(RseqError, /ENXIO/);
+    expect(new Int32Array(m.buffer)[0]).to.equal(0);
+  });
+
+  it('makes no requests by default where the kernel cannot grant; uses the handle where it is chosen', () => {
+    const auto = open();
+    if (auto.fallbackReason !== undefined) expect(defaultSlice()).to.equal(null);
+    else expect(defaultSlice()).to.be.instanceOf(SliceExtension);
+    // A chosen backend is no fallback: its handle is used.
+    const chosen = runNodeJson<{ requests: boolean; depth: number }>(
+      `const { SliceMutex } = require(${JSON.stringify(DIST)}); const { defaultSlice } = require(${JSON.stringify(`${DIST}/slice_mutex`)});
+       const m = SliceMutex.create(); m.lock(); const h = defaultSlice(); const depth = h ? h.depthLevel : -1; m.unlock();
+       console.log(JSON.stringify({ requests: h !== null, depth }));`,
+      { env: { RSEQ_SLICE_BACKEND: 'simulator' } },
+    );
+    expect(chosen).to.deep.equal({ requests: true, depth: 1 });
+  });
+
+  it('the addon watches one thread id per thread', function () {
+    const { addon, error } = addonState();
+    if (!addon) skipUnlessCi(this, `the native addon did not load: ${error}`);
+    SliceMutex.create({ slice: null }); // watches this thread
+    expect(addon.watchThread(threadId)).to.equal(0);
+    expect(addon.watchThread(threadId + 1)).to.be.below(0); // -EEXIST
+    expect(addon.threadEnded(threadId)).to.equal(false);
   });
 
   it('loses no update: 4 workers increment a shared counter under contention', async function () {
