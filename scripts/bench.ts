@@ -252,7 +252,25 @@ async function main(): Promise<void> {
         (spin === undefined ? '' : `; SliceMutex spin ${spin}`),
     );
     console.log(formatLockTable(tableRows));
+    // Goal C (issue 18): SliceMutex at least the raw spin lock's throughput at 2 workers and more.
+    for (const kind of ['mutex-off', 'mutex-on'] as const) {
+      const parts = tableRows
+        .filter((r) => r.workers >= 2)
+        .map((r) => {
+          const m = r.ratios[kind]?.median;
+          return `${r.workers}: ${m === undefined ? 'n/a' : `${m.toFixed(2)}x ${m >= 1 ? 'met' : 'MISSED'}`}`;
+        });
+      console.log(`goal C (${TABLE_KIND_NAMES[kind]} / raw spin >= 1, median): ${parts.join(', ')}`);
+    }
   }
+  // Goal U (issue 18): uncontended SliceMutex lock+unlock <= 1.25x the raw spin lock's.
+  const goalU = figures
+    .filter((f) => f.name.startsWith('SliceMutex lock+unlock') && f.ratio !== undefined)
+    .map(
+      (f) =>
+        `${f.name.replace('SliceMutex lock+unlock, ', '')} ${f.ratio!.toFixed(2)}x ${f.ratio! <= 1.25 ? 'met' : 'MISSED'}`,
+    );
+  console.log(`\ngoal U (SliceMutex lock+unlock / raw spin lock+unlock <= 1.25, uncontended): ${goalU.join(', ')}`);
   if (sink === 0.5) console.log(''); // keep `sink` observable
 }
 
