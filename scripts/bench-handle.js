@@ -5,9 +5,10 @@
 'use strict';
 const path = require('node:path');
 
-const dist = path.join(__dirname, '..', 'dist');
+const DIST = path.join(__dirname, '..', 'dist');
 
-function benchHandle(fastPath) {
+/** The handle over `dist` (default this checkout's dist/; bench --dist measures another build). */
+function benchHandle(fastPath, dist = DIST) {
   const rs = require(dist);
   if (rs.detect().sliceExtension.available) return rs.open({ backend: 'native', fastPath });
   const { addonState } = require(path.join(dist, 'addon'));

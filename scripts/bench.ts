@@ -3,24 +3,43 @@
  * same run. Every task runs an inner loop of INNER operations per sample (a single nanosecond-
  * scale operation is below the timer's resolution); figures are median ns per operation.
  *
- *   npm run bench [-- --json] [-- --time MS] [-- --no-contended]
+ *   npm run bench [-- --json] [-- --time MS] [-- --no-contended] [-- --dist PATH]
+ *                 [-- --rounds 3] [-- --seconds 0.5] [-- --section-ns 0] [-- --spin N]
  *
- * It measures the compiled package (dist/), as users run it.
+ * It measures the compiled package (dist/), as users run it; --dist PATH measures another build's
+ * dist/ (e.g. a checkout of the previous head) with this same script, so that two versions are
+ * compared in one session. What an older dist lacks is reported as n/a.
+ *
+ * The contention table: workers 1, 2, 4 and CPUs x4 on one lock, the section a counter increment
+ * (--section-ns adds a spin), raw spin lock vs SliceMutex with requests off and on, --rounds
+ * rounds of --seconds each with the kinds interleaved; M sections/s summed over workers and CPU
+ * ns per section, median (min–max) over rounds, and SliceMutex / raw spin per round.
  *
  * On a kernel without the slice extension the native backend's handle is built over the real area
  * anyway: the kernel never grants, so what is measured is the fast path's own cost, which is the
  * same on a 7.0+ kernel for every section that is not extended.
  */
 import { Bench } from 'tinybench';
+import { spread, type Spread } from '../lib/bench/stats';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { addonState } from '../dist/addon';
+import type * as AddonModule from '../dist/addon';
 import type { SliceExtension } from '../dist/extension';
-import { detect, open, SliceMutex } from '../dist';
-import { formatResult, runContention, type ContentionResult } from './contention';
+import type * as Package from '../dist';
+import {
+  formatLockTable,
+  formatResult,
+  runContention,
+  runLockTable,
+  summarizeLockTable,
+  TABLE_KIND_NAMES,
+  type ContentionResult,
+  type LockTableRun,
+} from './contention';
 
 const { benchHandle } = require('./bench-handle') as {
-  benchHandle: (fastPath: 'javascript' | 'native-call') => SliceExtension;
+  benchHandle: (fastPath: 'javascript' | 'native-call', dist?: string) => SliceExtension;
 };
 
 const INNER = 1000;
@@ -32,17 +51,77 @@ interface Figure {
   ratio?: number;
 }
 
+/**
+ * Uncontended lock ratios robust to drift: `rounds` rounds, each timing every task for `ms` in a
+ * rotated order; per round the median batch time of each task, and each lock / the baseline lock.
+ */
+function lockRatios(
+  tasks: Record<string, () => void>,
+  baseline: string,
+  others: readonly string[],
+  rounds: number,
+  ms: number,
+): Array<{ name: string; ratio: Spread | null; nsPerOp: Spread | null }> {
+  const names = [baseline, ...others];
+  const perRound = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + round) % names.length] as string;
+      const task = tasks[name] as () => void;
+      const batches: number[] = [];
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        const t0 = process.hrtime.bigint();
+        task();
+        batches.push(Number(process.hrtime.bigint() - t0) / INNER);
+      }
+      (perRound.get(name) as number[]).push(spread(batches)?.median ?? NaN);
+    }
+  }
+  const base = perRound.get(baseline) as number[];
+  return others.map((name) => {
+    const ns = perRound.get(name) as number[];
+    return { name, ratio: spread(ns.map((x, i) => x / (base[i] as number))), nsPerOp: spread(ns) };
+  });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean' }, time: { type: 'string' }, 'no-contended': { type: 'boolean' } },
+    options: {
+      json: { type: 'boolean' },
+      time: { type: 'string' },
+      'no-contended': { type: 'boolean' },
+      dist: { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+      seconds: { type: 'string', default: '0.5' },
+      'section-ns': { type: 'string', default: '0' },
+      spin: { type: 'string' },
+    },
   });
   const time = values.time === undefined ? 500 : Number(values.time);
   if (!Number.isFinite(time) || time <= 0)
     throw new Error(`--time must be a positive number of ms; got ${values.time}`);
+  const rounds = Number(values.rounds);
+  const seconds = Number(values.seconds);
+  const sectionNs = Number(values['section-ns']);
+  const spin = values.spin === undefined ? undefined : Number(values.spin);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds must be a positive integer; got ${values.rounds}`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new Error(`--seconds must be a positive number; got ${values.seconds}`);
+  if (!Number.isInteger(sectionNs) || sectionNs < 0)
+    throw new Error(`--section-ns must be an integer >= 0; got ${values['section-ns']}`);
+  if (spin !== undefined && (!Number.isInteger(spin) || spin < 0))
+    throw new Error(`--spin must be an integer >= 0; got ${values.spin}`);
+  // Everything measured comes from one dist: two copies of the addon in one process would each
+  // register the thread's area.
+  const dist = path.resolve(values.dist ?? path.join(__dirname, '..', 'dist'));
+  const { detect, open, SliceMutex } = require(dist) as typeof Package;
+  const { addonState } = require(path.join(dist, 'addon')) as typeof AddonModule;
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
-  const js = benchHandle('javascript');
-  const call = benchHandle('native-call');
+  const js = benchHandle('javascript', dist);
+  const call = benchHandle('native-call', dist);
   const sim = open({ backend: 'simulator', simulator: { interruptRateHz: 0 } });
   let sink = 0;
   const fn = (): number => sink + 1;
@@ -111,6 +190,14 @@ async function main(): Promise<void> {
   };
   for (const [name, task] of Object.entries(tasks)) bench.add(name, task);
   await bench.run();
+  // The same lock loops again, interleaved over rounds: the ratios the goal is judged by.
+  const uncontended = lockRatios(
+    tasks,
+    'Atomics spin lock lock+unlock',
+    ['SliceMutex lock+unlock, requests off', 'SliceMutex lock+unlock, requests on'],
+    7,
+    Math.max(20, time / 5),
+  );
 
   const ns = new Map<string, number>();
   for (const t of bench.tasks) {
@@ -146,12 +233,25 @@ async function main(): Promise<void> {
   ];
   // Contended throughput: workers on this machine's CPUs, requests off and on, in one run.
   const contended: ContentionResult[] = [];
+  const cores = os.cpus().length;
+  const tableWorkers = [...new Set([1, 2, cores * 2, cores * 4])].sort((a, b) => a - b);
+  let table: LockTableRun[] = [];
   if (!values['no-contended']) {
     for (const workers of [2, 4, 8]) {
       for (const slice of ['off', 'on'] as const)
-        contended.push(await runContention({ workers, seconds: 1, slice, hog: false }));
+        contended.push(await runContention({ workers, seconds: 1, slice, hog: false, dist }));
     }
+    table = await runLockTable(
+      { workers: tableWorkers, rounds, seconds, sectionNs, dist, spin },
+      values.json
+        ? undefined
+        : (r) =>
+            process.stderr.write(
+              `  round ${r.round} ${r.workers} workers ${TABLE_KIND_NAMES[r.kind]}: ${r.error ? 'n/a' : `${r.mops.toFixed(2)} M/s, ${r.cpuNsPerSection?.toFixed(0) ?? '–'} CPU ns/section`}\n`,
+            ),
+    );
   }
+  const tableRows = summarizeLockTable(table);
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -159,14 +259,22 @@ async function main(): Promise<void> {
     node: process.version,
     backendOfHandles: js.backend,
     sliceExtension: detect().sliceExtension.available,
+    dist,
   };
   if (values.json) {
-    console.log(JSON.stringify({ machine, inner: INNER, figures, contended }, null, 2));
+    console.log(
+      JSON.stringify(
+        { machine, inner: INNER, figures, uncontended, contended, table: { runs: table, rows: tableRows } },
+        null,
+        2,
+      ),
+    );
     return;
   }
   console.log(
     `${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}; slice extension ${machine.sliceExtension ? 'available' : 'not available (the fast path is measured over the real area, never granted)'}`,
   );
+  console.log(`package measured: ${dist}`);
   console.log('median ns per operation (loop overhead subtracted where a baseline is a loop)\n');
   for (const f of figures) {
     const ratio = f.ratio !== undefined ? `  ${f.ratio.toFixed(2)}x ${f.baseline}` : '';
@@ -182,6 +290,36 @@ async function main(): Promise<void> {
           `  ${workers} workers: throughput on/off ${(on.opsPerSec / off.opsPerSec).toFixed(3)}x, wait p99 on/off ${(on.waitNs.p99 / Math.max(1, off.waitNs.p99)).toFixed(3)}x`,
         );
     }
+  }
+  if (tableRows.length) {
+    console.log(
+      `\ncontention: all workers on one lock, section = counter increment${sectionNs ? ` + ${sectionNs} ns spin` : ''}, ` +
+        `${rounds} rounds of ${seconds} s, kinds interleaved; median (min–max) over rounds; ` +
+        `M sections/s summed over workers, CPU ns per section summed over worker threads; SliceMutex / raw spin per round` +
+        (spin === undefined ? '' : `; SliceMutex spin ${spin}`),
+    );
+    console.log(formatLockTable(tableRows));
+    // Goal C (issue 18): SliceMutex at least the raw spin lock's throughput at 2 workers and more.
+    for (const kind of ['mutex-off', 'mutex-on'] as const) {
+      const parts = tableRows
+        .filter((r) => r.workers >= 2)
+        .map((r) => {
+          const m = r.ratios[kind]?.median;
+          return `${r.workers}: ${m === undefined ? 'n/a' : `${m.toFixed(2)}x ${m >= 1 ? 'met' : 'MISSED'}`}`;
+        });
+      console.log(`goal C (${TABLE_KIND_NAMES[kind]} / raw spin >= 1, median): ${parts.join(', ')}`);
+    }
+  }
+  // Goal U (issue 18): uncontended SliceMutex lock+unlock <= 1.25x the raw spin lock's.
+  console.log(
+    '\nuncontended lock+unlock / raw spin lock+unlock, 7 rounds interleaved, median (min–max); goal U <= 1.25x:',
+  );
+  for (const u of uncontended) {
+    const m = u.ratio?.median;
+    console.log(
+      `  ${u.name.padEnd(40)} ${u.ratio ? `${u.ratio.median.toFixed(2)}x (${u.ratio.min.toFixed(2)}–${u.ratio.max.toFixed(2)})` : 'n/a'}` +
+        `  ${u.nsPerOp ? `${u.nsPerOp.median.toFixed(2)} ns/op incl. loop` : ''}  ${m === undefined ? '' : m <= 1.25 ? 'met' : 'MISSED'}`,
+    );
   }
   if (sink === 0.5) console.log(''); // keep `sink` observable
 }
