@@ -64,6 +64,13 @@ export function defaultSlice(): SliceExtension | null {
   return threadSlice;
 }
 
+// A lock taken by a locker whose section could not start goes back as it was taken: FREE, or the
+// dead holder's word, so that the next locker is told of the death; waiters are woken to look.
+function giveBack(word: Int32Array, died: number): void {
+  if ((Atomics.exchange(word, STATE, died === FREE ? FREE : died | CONTENDED) & CONTENDED) !== 0)
+    Atomics.notify(word, STATE);
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object')
@@ -140,35 +147,9 @@ export class SliceMutex {
    * MutexNotRecoverableError when the mutex is not recoverable.
    */
   tryLock(): boolean {
-    const w = this.#word;
-    let died = FREE;
-    let taken = false;
-    try {
-      let c = Atomics.compareExchange(w, STATE, FREE, this.#mine);
-      while (c !== FREE) {
-        if ((c & HOLDER) === this.#mine)
-          throw new Error('SliceMutex: tryLock() by the thread that holds it (not recursive)');
-        if (c === NOT_RECOVERABLE) throw new MutexNotRecoverableError();
-        if (!this.#holderEnded(c)) return false;
-        const seen = Atomics.compareExchange(w, STATE, c, this.#mine | INCONSISTENT | (c & CONTENDED));
-        if (seen === c) {
-          died = c;
-          break;
-        }
-        c = seen === FREE ? Atomics.compareExchange(w, STATE, FREE, this.#mine) : seen;
-      }
-      taken = true;
-      const slice = this.#slice;
-      if (slice !== null) slice.enter();
-    } catch (err) {
-      // The lock goes back as it was taken: FREE, or the dead holder's word so that the next
-      // locker is told of the death; waiters are woken to look. Inline: a call here could
-      // overflow the stack again.
-      if (taken && (Atomics.exchange(this.#word, STATE, died === FREE ? FREE : died | CONTENDED) & CONTENDED) !== 0)
-        Atomics.notify(this.#word, STATE);
-      throw err;
-    }
-    if (died !== FREE) throw new OwnerDiedError((died >>> OWNER_SHIFT) - 1);
+    const c = Atomics.compareExchange(this.#word, STATE, FREE, this.#mine);
+    if (c !== FREE) return this.#tryLockHeld(c);
+    this.#enterTaken();
     return true;
   }
 
@@ -176,28 +157,69 @@ export class SliceMutex {
    * Takes the lock, waiting (spinning, then sleeping) while another thread holds it. Not
    * recursive. When the holder's thread ends, a waiter takes the lock within OWNER_CHECK_MS (plus
    * scheduling) and throws OwnerDiedError with the lock held; MutexNotRecoverableError when the
-   * mutex is not recoverable.
+   * mutex is not recoverable. Any other error leaves the lock as it was.
    */
   lock(): void {
+    const c = Atomics.compareExchange(this.#word, STATE, FREE, this.#mine);
+    if (c !== FREE) this.#lockHeld(c);
+    else this.#enterTaken();
+  }
+
+  // The uncontended take's section. No call between the take and the try: nothing can throw
+  // (not even a stack overflow) with the lock taken and the section not started.
+  #enterTaken(): void {
+    const slice = this.#slice;
+    if (slice === null) return;
+    try {
+      slice.enter();
+    } catch (err) {
+      if ((Atomics.exchange(this.#word, STATE, FREE) & CONTENDED) !== 0) Atomics.notify(this.#word, STATE);
+      throw err;
+    }
+  }
+
+  #lockHeld(seen: number): void {
     let died = FREE;
     let taken = false;
-    // Everything after the take is inside the try, so that no error (a section that cannot
-    // start, a stack overflow in a call) leaves the lock taken: only OwnerDiedError, thrown after.
     try {
-      const c = Atomics.compareExchange(this.#word, STATE, FREE, this.#mine);
-      if (c !== FREE) died = this.#lockSlow(c);
+      died = this.#lockSlow(seen);
       taken = true;
       const slice = this.#slice;
       if (slice !== null) slice.enter();
     } catch (err) {
-      // The lock goes back as it was taken: FREE, or the dead holder's word so that the next
-      // locker is told of the death; waiters are woken to look. Inline: a call here could
-      // overflow the stack again.
-      if (taken && (Atomics.exchange(this.#word, STATE, died === FREE ? FREE : died | CONTENDED) & CONTENDED) !== 0)
-        Atomics.notify(this.#word, STATE);
+      if (taken) giveBack(this.#word, died);
       throw err;
     }
     if (died !== FREE) throw new OwnerDiedError((died >>> OWNER_SHIFT) - 1);
+  }
+
+  #tryLockHeld(seen: number): boolean {
+    const w = this.#word;
+    let died = FREE;
+    let taken = false;
+    try {
+      let c = seen;
+      while (c !== FREE) {
+        if ((c & HOLDER) === this.#mine)
+          throw new Error('SliceMutex: tryLock() by the thread that holds it (not recursive)');
+        if (c === NOT_RECOVERABLE) throw new MutexNotRecoverableError();
+        if (!this.#holderEnded(c)) return false;
+        const was = Atomics.compareExchange(w, STATE, c, this.#mine | INCONSISTENT | (c & CONTENDED));
+        if (was === c) {
+          died = c;
+          break;
+        }
+        c = was === FREE ? Atomics.compareExchange(w, STATE, FREE, this.#mine) : was;
+      }
+      taken = true;
+      const slice = this.#slice;
+      if (slice !== null) slice.enter();
+    } catch (err) {
+      if (taken) giveBack(w, died);
+      throw err;
+    }
+    if (died !== FREE) throw new OwnerDiedError((died >>> OWNER_SHIFT) - 1);
+    return true;
   }
 
   // Takes the lock; returns the word of a dead holder it was taken from, else FREE.
@@ -271,25 +293,21 @@ export class SliceMutex {
 
   /** Releases the lock (only its holder may), then ends the section, yielding if extended. */
   unlock(): void {
-    const w = this.#word;
-    const c = Atomics.load(w, STATE);
-    if ((c & ~CONTENDED) !== this.#mine) {
-      this.#unlockSlow(c);
+    const mine = this.#mine;
+    // Uncontended and consistent: one compare-exchange. Anything else (waiters announced, an
+    // unrepaired lock, misuse) takes the slow path.
+    if (Atomics.compareExchange(this.#word, STATE, mine, FREE) !== mine) {
+      this.#unlockSlow();
       return;
     }
-    // Only the holder clears the word; a waiter may have set CONTENDED meanwhile, so exchange.
-    // The section ends after the release, so a granted extension is given back with the lock
-    // free; a waiter is woken with `request` already clear (see SliceExtension.exitAround).
+    // The section ends after the release, so a granted extension is given back with the lock free.
     const slice = this.#slice;
-    if ((Atomics.exchange(w, STATE, FREE) & CONTENDED) === 0) {
-      if (slice !== null) slice.exit();
-    } else if (slice !== null) slice.exitAround(this.#wake);
-    else Atomics.notify(w, STATE, 1);
+    if (slice !== null) slice.exit();
   }
 
-  // Misuse, or the release of a lock taken from a dead owner that was never marked consistent:
-  // the mutex becomes not recoverable, and every waiter is woken to learn it.
-  #unlockSlow(c: number): void {
+  #unlockSlow(): void {
+    const w = this.#word;
+    const c = Atomics.load(w, STATE);
     if ((c & HOLDER) !== this.#mine) {
       throw new Error(
         c === FREE || c === NOT_RECOVERABLE
@@ -297,9 +315,20 @@ export class SliceMutex {
           : 'SliceMutex: unlock() by a thread that does not hold the lock',
       );
     }
-    Atomics.store(this.#word, STATE, NOT_RECOVERABLE);
-    if (this.#slice !== null) this.#slice.exitAround(this.#wakeAll);
-    else this.#wakeAll();
+    const slice = this.#slice;
+    if ((c & INCONSISTENT) !== 0) {
+      // Taken from a dead owner and never marked consistent: the mutex becomes not recoverable,
+      // and every waiter is woken to learn it.
+      Atomics.store(w, STATE, NOT_RECOVERABLE);
+      if (slice !== null) slice.exitAround(this.#wakeAll);
+      else this.#wakeAll();
+      return;
+    }
+    // Contended: waiters only ever add CONTENDED, already set, so the word is ours to clear. A
+    // waiter is woken with `request` already clear (see SliceExtension.exitAround).
+    Atomics.store(w, STATE, FREE);
+    if (slice !== null) slice.exitAround(this.#wake);
+    else this.#wake();
   }
 
   /**
