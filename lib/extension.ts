@@ -17,7 +17,7 @@ import {
   type Outcome,
 } from './abi';
 import type { NativeCallSections, SectionClock, SectionNesting, SliceBackend, SliceKernel } from './backend';
-import { notAFunction, returnedThenable } from './run_synchronously';
+import { notAFunction, returnedThenable } from './synchronous_fn_errors';
 import { isThenable } from './validate';
 
 // Module-local copies of the slice_ctrl offsets (the type ties them to abi.ts): the JIT folds a
@@ -249,7 +249,7 @@ export class SliceExtension {
    * must be synchronous: a returned promise or thenable is a TypeError (after the section ends).
    */
   run<T>(fn: () => T): T {
-    // Its own bracket, not runSynchronously's: that shared call site sees every caller's
+    // Its own bracket, not one shared with withLock: a shared call site sees every caller's
     // functions and stops inlining (run(fn) cost twice enter()+exit()). catch-and-rethrow rather
     // than finally: the normal path stays straight-line code, measurably cheaper than finally's.
     if (typeof fn !== 'function') throw notAFunction('run(fn)', fn);

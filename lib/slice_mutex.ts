@@ -9,6 +9,7 @@ import { threadId } from 'node:worker_threads';
 import { SliceExtension } from './extension';
 import { MutexNotRecoverableError, OwnerDiedError } from './mutex_errors';
 import { open } from './open';
+import { notAFunction, returnedThenable } from './synchronous_fn_errors';
 import { threadEnded, watchThisThread } from './thread_liveness';
 import { checkInteger, checkOptionsObject, isThenable } from './validate';
 
@@ -339,8 +340,7 @@ export class SliceMutex {
    * becomes not recoverable) and the error propagates.
    */
   withLock<T>(fn: () => T, onOwnerDied?: OwnerDiedHandler): T {
-    if (typeof fn !== 'function')
-      throw new TypeError(`withLock(fn): fn must be a function; got ${fn === null ? 'null' : typeof fn}`);
+    if (typeof fn !== 'function') throw notAFunction('withLock(fn)', fn);
     if (onOwnerDied !== undefined && typeof onOwnerDied !== 'function')
       throw new TypeError(`withLock(fn, onOwnerDied): onOwnerDied must be a function; got ${describe(onOwnerDied)}`);
     try {
@@ -355,10 +355,7 @@ export class SliceMutex {
     } finally {
       this.unlock();
     }
-    if (isThenable(result))
-      throw new TypeError(
-        'withLock(fn): fn returned a promise or thenable; the lock is held only while fn runs synchronously',
-      );
+    if (isThenable(result)) throw returnedThenable('withLock(fn)', 'the lock is held only while fn runs synchronously');
     return result;
   }
 
