@@ -16,7 +16,11 @@
         ["rseq_slice_werror==1", {"cflags_cc": ["-Werror"]}],
         ["OS=='linux'", {
           "sources": ["native/addon.cc", "native/rseq_area.cc", "native/slice_syscalls.cc", "native/exec.cc", "native/bench_loop.cc", "native/constants.cc", "native/diagnostics.cc", "native/thread_watch.cc"],
-          "libraries": ["-ldl"]
+          "libraries": ["-ldl"],
+          # Never unloaded (DF_1_NODELETE): Node dlcloses an addon with the last environment that
+          # loaded it, and native/thread_watch.cc's record of ended threads must outlive them all,
+          # or a worker that loads the package after the last user ended finds its dead holders alive.
+          "ldflags": ["-Wl,-z,nodelete"]
         }, {
           "sources": ["native/unsupported_os.cc"]
         }]

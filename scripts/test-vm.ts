@@ -48,7 +48,15 @@ const VARIANTS: Variant[] = [
     ],
   },
   { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },
-  { name: 'debug', append: 'rseq_debug=1', glibcOff: true, specs: [[true, 'debug.vm.ts']] },
+  {
+    name: 'debug',
+    append: 'rseq_debug=1',
+    glibcOff: true,
+    specs: [
+      [true, 'debug.vm.ts'],
+      [false, 'owner-death.vm.ts'],
+    ],
+  },
   { name: `glibc-${GLIBC_SUITES.bullseye}`, glibc: 'bullseye', glibcOff: false, specs: [[true, 'glibc-old.vm.ts']] },
 ];
 

@@ -2,7 +2,7 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Context } from 'mocha';
 
 export const ROOT = path.join(__dirname, '..');
@@ -55,9 +55,9 @@ export function runFixture(name: string, args: string[], options: RunOptions = {
   return runNodeArgs([...TSX_EXEC_ARGV, path.join(FIXTURES, name), ...args], options);
 }
 
-/** Runs test/fixtures/`name` (TypeScript) in a worker thread of this process. */
-export function fixtureWorker(name: string, workerData: unknown): Worker {
-  return new Worker(path.join(FIXTURES, name), { execArgv: TSX_EXEC_ARGV, workerData });
+/** Runs test/fixtures/`name` (TypeScript) in a worker thread of this process (`options`: e.g. resourceLimits). */
+export function fixtureWorker(name: string, workerData: unknown, options: WorkerOptions = {}): Worker {
+  return new Worker(path.join(FIXTURES, name), { ...options, execArgv: TSX_EXEC_ARGV, workerData });
 }
 
 function runNodeArgs(nodeArgs: string[], options: RunOptions): NodeResult {
