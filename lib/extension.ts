@@ -48,6 +48,17 @@ export interface SliceStats {
   revoked: number;
 }
 
+/** @internal The sections counted between two readings of a handle's `stats`. */
+export function sliceStatsDelta(after: SliceStats, before: SliceStats): SliceStats {
+  return {
+    sections: after.sections - before.sections,
+    clean: after.clean - before.clean,
+    yielded: after.yielded - before.yielded,
+    raced: after.raced - before.raced,
+    revoked: after.revoked - before.revoked,
+  };
+}
+
 export class SliceExtension {
   /** `'native'` (the kernel grants) or `'simulator'` (the simulated kernel). */
   readonly backend: 'native' | 'simulator';

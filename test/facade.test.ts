@@ -1,7 +1,7 @@
 /** The TypeScript facade: open() options, backend choice, sections, nesting, run(), stats. */
 import { expect } from 'chai';
 import { abi, detect, errnoName, open, RseqError, SimulatedKernel, SliceExtension } from '../lib';
-import { DIST, fixtureJson } from './helpers';
+import { DIST, fixtureJson, thrownBy } from './helpers';
 
 describe('open(): options', () => {
   const bad: Array<[string, unknown, RegExp]> = [
@@ -239,12 +239,7 @@ describe('errors at the boundary', () => {
       );
       this.skip();
     }
-    let err: unknown;
-    try {
-      open({ backend: 'native' });
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => open({ backend: 'native' }));
     expect(err).to.be.instanceOf(RseqError);
     const e = err as RseqError;
     expect(e.code).to.equal(slice.errno);

@@ -103,6 +103,16 @@ export function inWorker<T>(name: string, workerData: unknown): Promise<T> {
   });
 }
 
+/** What `fn` throws (fails the test when it returns). */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error(`expected ${fn.toString()} to throw`);
+}
+
 /** Expands a kernel CPU list ("0-3,6,8-9") to its numbers. */
 export function parseCpuList(list: string): number[] {
   const out: number[] = [];

@@ -11,7 +11,7 @@ import { OFFSET_CPU_ID, OFFSET_GRANTED, OFFSET_MM_CID, OFFSET_NODE_ID, OFFSET_RE
 import type { OwnAreaChild } from './fixtures/own_area_child';
 import type { PinnedCpuChild } from './fixtures/pinned_cpu_child';
 import type { SectionsWorker } from './fixtures/sections_worker';
-import { DIST, fixtureJson, inWorker, runNodeJson, skipBecause } from './helpers';
+import { DIST, fixtureJson, inWorker, runNodeJson, skipBecause, thrownBy } from './helpers';
 
 const isLinux = process.platform === 'linux';
 
@@ -111,12 +111,7 @@ describe("native addon: prctl and yield keep the kernel's errno", () => {
       expect(h.enabled).to.equal(true);
       return;
     }
-    let err: unknown;
-    try {
-      open({ backend: 'native' });
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => open({ backend: 'native' }));
     expect(err).to.be.instanceOf(RseqError);
     const e = err as RseqError;
     expect(e.code).to.equal(d.sliceExtension.errno);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { addonState } from '../addon';
 import { errnoName } from '../errors';
-import type { SliceExtension, SliceStats } from '../extension';
+import { sliceStatsDelta, type SliceExtension, type SliceStats } from '../extension';
 import { open } from '../open';
 import { xorshift32 } from '../random';
 import { SliceMutex } from '../slice_mutex';
@@ -72,16 +72,6 @@ export function clockOffsetNs(base: bigint, now: () => number): number {
   return offset;
 }
 
-function subtract(after: SliceStats, before: SliceStats): SliceStats {
-  return {
-    sections: after.sections - before.sections,
-    clean: after.clean - before.clean,
-    yielded: after.yielded - before.yielded,
-    raced: after.raced - before.raced,
-    revoked: after.revoked - before.revoked,
-  };
-}
-
 /** The worker's state across measurements: its handle, thread id and clock offset. */
 function setup(input: WorkerInput): (cmd: MeasureCommand) => WorkerOutput {
   const control = new Int32Array(input.control);
@@ -139,7 +129,7 @@ function setup(input: WorkerInput): (cmd: MeasureCommand) => WorkerOutput {
     const mutex = input.lock === 'mutex' ? new SliceMutex(input.lockBuffer, 0, { slice }) : null;
     ready();
     javascriptLoop(input, control, mutex, slice, cmd.seed, now, offsetNs, rec);
-    return output(rec.sections, rec.n, slice ? subtract(handle.stats, before) : null);
+    return output(rec.sections, rec.n, slice ? sliceStatsDelta(handle.stats, before) : null);
   };
 }
 

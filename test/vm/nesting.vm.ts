@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { OFFSET_GRANTED, OFFSET_REQUEST } from '../../lib/abi';
 import { addonState } from '../../lib/addon';
 import { open, SliceMutex, type SliceExtension, type SliceStats } from '../../lib';
+import { sliceStatsDelta } from '../../lib/extension';
 import { DIST } from '../helpers';
 import { bootDescription, readStats, statsDelta, withLongExtension, type KernelStats } from './guest';
 
@@ -70,16 +71,6 @@ interface NestedRun {
   clearedNotRevoked: number;
 }
 
-function diff(after: SliceStats, before: SliceStats): SliceStats {
-  return {
-    sections: after.sections - before.sections,
-    clean: after.clean - before.clean,
-    yielded: after.yielded - before.yielded,
-    raced: after.raced - before.raced,
-    revoked: after.revoked - before.revoked,
-  };
-}
-
 /** Outer sections of `outer` for SECONDS, each around `inner` (an inner section of another handle). */
 function runNested(outer: SliceExtension, inner: (body: () => void) => void, innerHandle: SliceExtension | null) {
   const before = { outer: outer.stats, inner: innerHandle?.stats ?? null, kernel: readStats() };
@@ -107,8 +98,8 @@ function runNested(outer: SliceExtension, inner: (body: () => void) => void, inn
   const kernel = statsDelta(before.kernel, readStats());
   return {
     iterations,
-    outer: diff(outer.stats, before.outer),
-    inner: innerHandle && before.inner ? diff(innerHandle.stats, before.inner) : null,
+    outer: sliceStatsDelta(outer.stats, before.outer),
+    inner: innerHandle && before.inner ? sliceStatsDelta(innerHandle.stats, before.inner) : null,
     kernel,
     afterInner,
     clearedNotRevoked,
