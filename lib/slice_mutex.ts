@@ -1,7 +1,7 @@
 /**
  * SliceMutex: a mutex over a SharedArrayBuffer for worker_threads that holds a slice-extension
  * request for as long as the lock is held, so the holder is not preempted in its critical
- * section. Uncontended lock/unlock is one compare-exchange and one exchange; contention spins
+ * section. Uncontended lock/unlock is one compare-exchange each; contention spins on loads
  * briefly, then sleeps in Atomics.wait and is woken by Atomics.notify. A holder whose thread ends
  * does not strand the others: the next locker takes the lock and is told (OwnerDiedError).
  */
@@ -240,7 +240,8 @@ export class SliceMutex {
     }
     // Mark contended and sleep until the word is free; take it as contended (others may wait).
     // Sleeps are bounded so that a holder whose thread ended is noticed: checked before the first
-    // sleep (a locker arriving after the death) and after every sleep that timed out.
+    // sleep (a locker arriving after the death) and after every sleep that did not find the word
+    // already changed.
     const contended = mine | CONTENDED;
     let check = true;
     for (;;) {
