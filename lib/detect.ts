@@ -11,7 +11,7 @@ import {
   RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from './abi';
-import { AREA_OWNER, addonState, type NativeAddon } from './addon';
+import { AREA_OWNER, addonState, type NativeAddon, type NativeAreaInfo } from './addon';
 import { probeEnable } from './native_backend';
 import { errnoName, knownErrno, RseqError } from './errors';
 import { envBackend, type BackendChoice } from './env_backend';
@@ -194,6 +194,14 @@ export function explainRefusal(
     : { errno: name, reason: row.reason(refusal), remedy: row.remedy };
 }
 
+/** @internal Who registered a thread's (registered) area, and whether it is legacy or optimized. */
+export function registeredArea(info: NativeAreaInfo): Pick<RseqDetection, 'owner' | 'mode'> {
+  return {
+    owner: info.owner === AREA_OWNER.libc ? 'libc' : 'addon',
+    mode: info.length > ORIG_RSEQ_SIZE ? 'optimized' : 'legacy',
+  };
+}
+
 /**
  * @internal The RseqError for a failed prctl(PR_RSEQ_SLICE_EXTENSION_GET or _SET) (`rc` its
  * -errno), with the reason and remedy detect() gives for it, so open() and detect() say the same.
@@ -319,10 +327,9 @@ export function detect(): Detection {
       let flagsWord = 0;
       if (info.owner !== AREA_OWNER.none) {
         rseq.registered = true;
-        rseq.owner = info.owner === AREA_OWNER.libc ? 'libc' : 'addon';
+        Object.assign(rseq, registeredArea(info));
         rseq.featureSize = info.featureSize;
         rseq.length = info.length;
-        rseq.mode = info.length > ORIG_RSEQ_SIZE ? 'optimized' : 'legacy';
         flagsWord = addon.readField(OFFSET_FLAGS) ?? 0;
         result.fastPath = addon.probes.externalBuffers() ? 'javascript' : 'native-call';
       } else {

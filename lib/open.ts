@@ -1,15 +1,14 @@
 /** open(): a SliceExtension for the calling thread, on the native or the simulated kernel. */
 import {
-  ORIG_RSEQ_SIZE,
   RSEQ_ALLOC_ALIGN_SLICE_EXT,
   PR_RSEQ_SLICE_EXTENSION,
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXTENSION_SET,
   PR_RSEQ_SLICE_EXT_ENABLE,
 } from './abi';
-import { AREA_OWNER, addonState } from './addon';
+import { addonState } from './addon';
 import { realAreaFields } from './area_fields';
-import { refusalError } from './detect';
+import { refusalError, registeredArea } from './detect';
 import { BACKENDS, envBackend, type BackendChoice } from './env_backend';
 import { knownErrno, RseqError } from './errors';
 import { SliceExtension } from './extension';
@@ -48,12 +47,8 @@ export interface OpenOptions {
 function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): SliceExtension {
   const { addon, error } = addonState();
   if (!addon) throw new RseqError('dlopen', knownErrno('ELIBACC'), `the native addon did not load: ${error}`);
-  const info = nativeArea(addon, enable);
   // A refused prctl gets detect()'s reason and remedy (its table of refusals), errno name kept.
-  const rseq = {
-    owner: info.owner === AREA_OWNER.libc ? ('libc' as const) : ('addon' as const),
-    mode: info.length > ORIG_RSEQ_SIZE ? ('optimized' as const) : ('legacy' as const),
-  };
+  const rseq = registeredArea(nativeArea(addon, enable));
   const get = addon.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0);
   if (get < 0) throw refusalError(get, { call: 'GET', rseq });
   const enabled = get === PR_RSEQ_SLICE_EXT_ENABLE;

@@ -20,7 +20,7 @@ let xorshift32;
 try {
   ({ xorshift32 } = require(path.join(dist, 'random')));
 } catch {
-  ({ xorshift32 } = require(path.join(__dirname, '..', 'dist', 'random')));
+  // an older dist: the fallback below
 }
 if (typeof xorshift32 !== 'function') ({ xorshift32 } = require(path.join(__dirname, '..', 'dist', 'random')));
 

@@ -454,6 +454,6 @@ describe('SliceMutex owner death', function () {
     // without the slice extension) behind an unfair lock: waits up to ~320 ms measured there. The
     // 700 ms margin is twice that; a waiter that missed a death would wait until the stop flag,
     // seconds later, so the check still tells.
-    checkStress(result, { boundMs: OWNER_DEATH_BOUND_MS, waitMarginMs: 700, minReports: 5 });
+    checkStress(result, { timing: { boundMs: OWNER_DEATH_BOUND_MS, waitMarginMs: 700 }, minReports: 5 });
   });
 });

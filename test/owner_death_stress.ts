@@ -9,10 +9,13 @@ import { recoveryLatencies, type StressResult } from './fixtures/owner_death_lay
 export type { StressResult } from './fixtures/owner_death_layout';
 
 export interface StressBounds {
-  /** A worker's recovery is at most this many ms after the dead holder's 'exit' event. */
-  boundMs: number;
-  /** A worker's longest lock() wait is at most boundMs + this. */
-  waitMarginMs: number;
+  /**
+   * Timing, asserted on the host only: a recovery is at most `boundMs` after the dead holder's
+   * 'exit' event, and a worker's longest lock() wait at most `boundMs + waitMarginMs`. Absent in
+   * the guest, where TCG makes times no property of the kernel (the summary prints them).
+   */
+  timing?: { boundMs: number; waitMarginMs: number };
+  /** Deaths inside sections the run must have seen, so that it cannot pass without exercising them. */
   minReports: number;
 }
 
@@ -47,10 +50,12 @@ export function checkStress(r: StressResult, bounds: StressBounds): void {
     );
   }
   expect(r.reports.length, 'recoveries (deaths inside sections)').to.be.at.least(bounds.minReports);
+  const timing = bounds.timing;
+  if (timing === undefined) return;
   for (const [i, lat] of recoveryLatencies(r).entries()) {
-    expect(lat, `recovery ${i}: ms after the dead holder's 'exit' event`).to.be.at.most(bounds.boundMs);
+    expect(lat, `recovery ${i}: ms after the dead holder's 'exit' event`).to.be.at.most(timing.boundMs);
   }
   for (const w of r.workers) {
-    expect(w.maxWaitMs, `worker ${w.id}'s longest lock() wait`).to.be.at.most(bounds.boundMs + bounds.waitMarginMs);
+    expect(w.maxWaitMs, `worker ${w.id}'s longest lock() wait`).to.be.at.most(timing.boundMs + timing.waitMarginMs);
   }
 }

@@ -20,13 +20,10 @@ import type * as Package from '../../lib';
 // ones, most victims (holderBias 0.9) are picked among the lock's holders, and sections last
 // 2-8 ms so that terminate(), slow under TCG, still lands inside the section it was aimed at.
 const DURATION_MS = Number(process.env.RSEQ_SLICE_VM_OWNER_DEATH_MS ?? 60_000);
-// Under QEMU TCG code runs many times slower than the wall clock that drives the timers: a waiter's
-// 10 ms sleep ends on time but the code after it (and the dying worker's teardown) crawls, so the
-// host's 50 ms recovery bound is relaxed to 500 ms here; the measured maximum is printed. The
-// invariants (mutual exclusion, counts, one report per death, every holder's death reported) stay
-// exact. The lock() wait margin covers a worker's teardown under TCG (seconds).
-const GUEST_BOUND_MS = 500;
-const GUEST_WAIT_MARGIN_MS = 10_000;
+// Under QEMU TCG code runs many times slower than the wall clock that drives the timers, so times
+// are no property of the kernel here: the guest asserts the exact invariants only (mutual
+// exclusion, counts, one report per death, every holder's death reported) and prints the measured
+// recovery latency and longest wait; the host run asserts the 50 ms bound.
 
 describe(`guest, owner death under strict checks: ${bootDescription()}`, function () {
   this.timeout(900_000);
@@ -54,7 +51,7 @@ describe(`guest, owner death under strict checks: ${bootDescription()}`, functio
       const result = JSON.parse(r.stdout.trim().split('\n').pop() as string) as StressResult;
       console.log(`      ${result.summary}`);
       console.log(`      kernel slice counters: ${JSON.stringify(delta)}`);
-      checkStress(result, { boundMs: GUEST_BOUND_MS, waitMarginMs: GUEST_WAIT_MARGIN_MS, minReports: 3 });
+      checkStress(result, { minReports: 3 });
     });
   }
 });
