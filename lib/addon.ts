@@ -2,6 +2,7 @@
  * Loads the native addon (a prebuilt binary shipped in the package, or the local build) and
  * describes its surface. Loading never throws: a failure is kept and reported by detect().
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as abi from './abi';
 import { platformOverride } from './platform';
@@ -103,7 +104,29 @@ export interface NativeAddon {
 
 export interface AddonState {
   addon: NativeAddon | null;
+  /** The binary that loaded (a source build in native/build, else the fitting prebuild). */
+  path?: string;
   error?: string;
+}
+
+/** The installed package's root (dist/addon.js → ..). */
+const PACKAGE_ROOT = path.join(__dirname, '..');
+
+/**
+ * Where a source build lands: node-gyp runs in native/ (binding.gyp is kept out of the package
+ * root so that npm never compiles at install), so its output is native/build/Release.
+ */
+export const SOURCE_BUILD = path.join(PACKAGE_ROOT, 'native', 'build', 'Release', 'rseq_slice.node');
+
+/**
+ * The binary to load: a source build when there is one (the user ran `rseq-slice build`, or this
+ * is the repository), else what node-gyp-build picks from prebuilds/ for this platform and libc
+ * (it throws "No native build was found for ..." when none fits).
+ */
+function binaryPath(): string {
+  if (fs.existsSync(SOURCE_BUILD)) return SOURCE_BUILD;
+  const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+  return nodeGypBuild.path(PACKAGE_ROOT);
 }
 
 let state: AddonState | undefined;
@@ -121,13 +144,12 @@ function load(): AddonState {
         error: `no native binary for ${simulated.os}-${simulated.arch} can load in this ${process.platform}-${process.arch} process (RSEQ_SLICE_PLATFORM simulates that platform)${simulated.os === 'linux' ? '' : '; rseq exists only on Linux'}`,
       };
     }
-    // node-gyp-build looks in build/Release first, then prebuilds/<platform>-<arch>/.
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    const loaded = nodeGypBuild(path.join(__dirname, '..')) as Partial<NativeAddon> & { unsupported?: string };
-    if (typeof loaded.unsupported === 'string') return { addon: null, error: loaded.unsupported };
+    const binary = binaryPath();
+    const loaded = require(binary) as Partial<NativeAddon> & { unsupported?: string };
+    if (typeof loaded.unsupported === 'string') return { addon: null, path: binary, error: loaded.unsupported };
     if (typeof loaded.areaInfo !== 'function')
-      return { addon: null, error: 'the loaded addon has an unexpected surface' };
-    return { addon: loaded as NativeAddon };
+      return { addon: null, path: binary, error: 'the loaded addon has an unexpected surface' };
+    return { addon: loaded as NativeAddon, path: binary };
   } catch (err) {
     return { addon: null, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
   }

@@ -63,7 +63,8 @@ export interface SliceExtensionDetection {
 
 export interface Detection {
   platform: PlatformInfo;
-  addon: { loaded: boolean; error?: string; btrl?: boolean };
+  /** Whether the native addon loaded, the binary it loaded from (or tried), or why it did not. */
+  addon: { loaded: boolean; path?: string; error?: string; btrl?: boolean };
   rseq: RseqDetection;
   sliceExtension: SliceExtensionDetection;
   /**
@@ -279,7 +280,7 @@ function addonRemedy(error: string): string {
  */
 export function detect(): Detection {
   const platform = platformInfo();
-  const { addon, error } = addonState();
+  const { addon, error, path: binary } = addonState();
   const rseq: RseqDetection = {
     registered: false,
     owner: null,
@@ -300,7 +301,9 @@ export function detect(): Detection {
   };
   const result: Detection = {
     platform,
-    addon: addon ? { loaded: true, btrl: addon.btrl } : { loaded: false, error: error ?? 'unknown error' },
+    addon: addon
+      ? { loaded: true, ...(binary === undefined ? {} : { path: binary }), btrl: addon.btrl }
+      : { loaded: false, ...(binary === undefined ? {} : { path: binary }), error: error ?? 'unknown error' },
     rseq,
     sliceExtension: slice,
     backend: 'simulator',

@@ -25,9 +25,13 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     );
   });
 
-  it('ships a prebuilt binary for this platform and no build directory', () => {
+  it('ships a prebuilt binary for this platform, no build directory, and binding.gyp only in native/', () => {
     const installed = path.join(project, 'node_modules', 'rseq-slice');
     expect(fs.existsSync(path.join(installed, 'build'))).to.equal(false);
+    expect(fs.existsSync(path.join(installed, 'native', 'build'))).to.equal(false);
+    // At the root it would make npm (npm ci above all) add an implicit `node-gyp rebuild`.
+    expect(fs.existsSync(path.join(installed, 'binding.gyp'))).to.equal(false);
+    expect(fs.existsSync(path.join(installed, 'native', 'binding.gyp'))).to.equal(true);
     const dir = path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`);
     expect(fs.readdirSync(dir).some((f) => f.endsWith('.node'))).to.equal(true);
     expect(fs.existsSync(path.join(installed, 'dist', 'index.js'))).to.equal(true);
@@ -65,11 +69,21 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
       },
     );
     const { d, backend, sections } = JSON.parse(out) as {
-      d: { addon: { loaded: boolean; error?: string }; rseq: { registered: boolean } };
+      d: { addon: { loaded: boolean; path?: string; error?: string }; rseq: { registered: boolean } };
       backend: string;
       sections: number;
     };
     expect(d.addon, d.addon.error).to.deep.include({ loaded: true });
+    expect(d.addon.path).to.equal(
+      path.join(
+        fs.realpathSync(project),
+        'node_modules',
+        'rseq-slice',
+        'prebuilds',
+        `${process.platform}-${process.arch}`,
+        'rseq-slice.glibc.node',
+      ),
+    );
     expect(d.rseq.registered).to.equal(true);
     expect(backend).to.be.oneOf(['native', 'simulator']);
     expect(sections).to.equal(1);

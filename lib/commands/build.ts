@@ -8,8 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
 
-/** The package root (dist/commands/build.js → ../..), where binding.gyp lives. */
+/** The package root (dist/commands/build.js → ../..). */
 export const PACKAGE_ROOT = path.join(__dirname, '..', '..');
+
+/** Where binding.gyp lives (not the root, so npm never compiles at install); node-gyp runs here. */
+export const NATIVE_DIR = path.join(PACKAGE_ROOT, 'native');
 
 /** What a source build needs, with where each was found or null when it is missing. */
 export interface BuildTools {
@@ -115,8 +118,9 @@ export const buildCommand: Command = {
   synopsis: 'build',
   help: `Usage: rseq-slice build
 
-Compiles the native addon from source (node-gyp, C++17) into the installed package's build/
-directory, for platforms no prebuilt binary fits, then checks that it loads. Needs a C++17
+Compiles the native addon from source (node-gyp, C++17) into the installed package's
+native/build/ directory, for platforms no prebuilt binary fits, then checks that it loads; it is
+loaded from then on instead of a prebuilt binary. Needs a C++17
 compiler (CXX, else g++, c++ or clang++), make and python3.
 ${INSTALL_HINT}.
 
@@ -130,12 +134,12 @@ Exit status: 0 built and loads, 1 a tool is missing, the build failed or the res
       io.err(`rseq-slice build: cannot build from source here; missing: ${missing.join('; ')}.\n${INSTALL_HINT}.`);
       return 1;
     }
-    io.out(`building in ${PACKAGE_ROOT} with ${tools.compiler} (node-gyp ${tools.nodeGyp})`);
+    io.out(`building in ${NATIVE_DIR} with ${tools.compiler} (node-gyp ${tools.nodeGyp})`);
     const nodeDir = localNodeDir(process.env);
     const args = [tools.nodeGyp as string, 'rebuild', ...(nodeDir ? [`--nodedir=${nodeDir}`] : [])];
     // The compiler found above, not make's default g++ (a host with only clang++ passes the check).
     const env = process.env.CXX ? process.env : { ...process.env, CXX: tools.compiler as string };
-    const built = spawnSync(process.execPath, args, { cwd: PACKAGE_ROOT, encoding: 'utf8', env });
+    const built = spawnSync(process.execPath, args, { cwd: NATIVE_DIR, encoding: 'utf8', env });
     if (built.status !== 0) {
       const how = built.error
         ? ((built.error as NodeJS.ErrnoException).code ?? built.error.message)

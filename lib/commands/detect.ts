@@ -16,6 +16,8 @@ export function formatReport(d: Detection): string {
   lines.push(
     `native addon    ${d.addon.loaded ? `loaded${d.addon.btrl ? ' (x86-64 btrl fast path)' : ''}` : `not loaded: ${d.addon.error}`}`,
   );
+  // Which binary: a prebuild, or a source build that wins over it (operators ask which one runs).
+  if (d.addon.loaded && d.addon.path !== undefined) lines.push(`  binary        ${d.addon.path}`);
   const r = d.rseq;
   if (r.registered) {
     lines.push(

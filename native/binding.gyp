@@ -1,3 +1,8 @@
+# node-gyp's input for the addon. It lives in native/, not at the package root: npm adds an
+# implicit `node-gyp rebuild` install script to any package with a binding.gyp at its root, and
+# `npm ci` does so even with "gypfile": false (a lockfile does not record it), which would compile
+# on every user's install. Build with `node-gyp rebuild --directory native` (npm run build:addon,
+# rseq-slice build); the result is native/build/Release/rseq_slice.node.
 {
   "variables": {
     # -Werror only in the project's own builds (its npm scripts set RSEQ_SLICE_WERROR=1): a
@@ -18,14 +23,14 @@
       "conditions": [
         ["rseq_slice_werror==1", {"cflags_cc": ["-Werror"]}],
         ["OS=='linux'", {
-          "sources": ["native/addon.cc", "native/rseq_area.cc", "native/slice_syscalls.cc", "native/exec.cc", "native/bench_loop.cc", "native/constants.cc", "native/diagnostics.cc", "native/thread_watch.cc"],
+          "sources": ["addon.cc", "rseq_area.cc", "slice_syscalls.cc", "exec.cc", "bench_loop.cc", "constants.cc", "diagnostics.cc", "thread_watch.cc"],
           "libraries": ["-ldl"],
           # Never unloaded (DF_1_NODELETE): Node dlcloses an addon with the last environment that
           # loaded it, and native/thread_watch.cc's record of ended threads must outlive them all,
           # or a worker that loads the package after the last user ended finds its dead holders alive.
           "ldflags": ["-Wl,-z,nodelete"]
         }, {
-          "sources": ["native/unsupported_os.cc"]
+          "sources": ["unsupported_os.cc"]
         }]
       ]
     }
