@@ -112,6 +112,32 @@ function bootDisabled(param: string | null): boolean {
 
 const KERNEL_NEEDED = 'Linux 7.0 or later built with CONFIG_RSEQ_SLICE_EXTENSION=y';
 
+/**
+ * How to get such a kernel where the distribution's kernel leaves the option off (Debian's 7.2
+ * amd64 does): its own config with the one option turned on.
+ */
+const KERNEL_BUILD =
+  "a kernel built with CONFIG_RSEQ_SLICE_EXTENSION=y: in its source tree, start from your distribution's config, `scripts/config --enable RSEQ_SLICE_EXTENSION`, `make olddefconfig`, build; or ask your vendor to enable it";
+
+/**
+ * Why no arm64 kernel grants: init/Kconfig makes RSEQ_SLICE_EXTENSION depend on GENERIC_ENTRY
+ * and HAVE_GENERIC_TIF_BITS, which arch/arm64/Kconfig does not select as of 7.2 (Debian's 7.2.13
+ * arm64 config has GENERIC_IRQ_ENTRY only; a conversion was still on the list in 2026); x86,
+ * s390, loongarch and riscv select both.
+ */
+const ARM64_NO_EXTENSION =
+  'arm64 kernels do not offer the slice extension yet (CONFIG_RSEQ_SLICE_EXTENSION needs GENERIC_ENTRY, which arm64 does not select as of Linux 7.2)';
+const ARM64_GRANTS_ELSEWHERE =
+  'sections still run (on the simulator) and cost almost nothing here; grants need an x86-64 kernel (or s390, riscv or loongarch, which have GENERIC_ENTRY) built with CONFIG_RSEQ_SLICE_EXTENSION=y';
+
+/** @internal The platform facts an explanation depends on: platformInfo()'s, or a test's. */
+export type ExplainPlatform = Pick<PlatformInfo, 'arch' | 'kernelVersion'>;
+
+/** Linux 7.0 or later: the first release with prctl PR_RSEQ_SLICE_EXTENSION. Unknown counts as older. */
+function knowsSlicePrctl(version: PlatformInfo['kernelVersion']): boolean {
+  return version !== null && version[0] >= 7;
+}
+
 function rseqReason(errno: number): string {
   switch (errnoName(errno)) {
     case 'ENOSYS':
@@ -130,40 +156,61 @@ export interface SliceRefusal {
   call: 'GET' | 'SET';
   rseq: Pick<RseqDetection, 'owner' | 'mode'>;
   bootParam: string | null;
+  platform: ExplainPlatform;
 }
 
 interface SliceRefusalRow {
-  errno: string;
+  /** The errno name the row explains; undefined for any. */
+  errno?: string;
   when: (r: SliceRefusal) => boolean;
-  reason: (r: SliceRefusal) => string;
+  reason: (r: SliceRefusal, errno: string) => string;
   remedy?: string;
 }
 
 /**
  * Why prctl(PR_RSEQ_SLICE_EXTENSION_GET or _SET) failed, first matching row wins; both calls use
- * it. From kernel/rseq.c rseq_slice_extension_prctl (7.2): an unknown prctl option is EINVAL (a
- * kernel before the feature); ENOTSUPP comes from the stub of a kernel built without it
- * (include/linux/rseq.h), from SET when it is disabled at boot, and from SET on a legacy (v1)
- * registration; SET answers ENXIO when the thread has no registration.
+ * it. From kernel/rseq.c rseq_slice_extension_prctl and kernel/sys.c (7.0 to 7.2): a kernel
+ * before 7.0 does not know the option (prctl's default case, EINVAL); from 7.0 on kernel/sys.c
+ * always dispatches it, and a kernel built without CONFIG_RSEQ_SLICE_EXTENSION answers every
+ * operation with the stub's ENOTSUPP (include/linux/rseq.h). With the option, GET only reports
+ * the state (never ENOTSUPP, even when disabled at boot); SET answers ENOTSUPP when disabled at
+ * boot or on a legacy (v1) registration, ENXIO when the thread has no registration.
  */
 const SLICE_REFUSALS: readonly SliceRefusalRow[] = [
   {
+    // First, whatever the errno: GET fails on arm64 only because no arm64 kernel has the option
+    // (EINVAL before 7.0, ENOTSUPP after, or a filter); rebuilding the kernel cannot change it.
+    when: (r) => r.call === 'GET' && r.platform.arch === 'arm64',
+    reason: (_r, errno) => `${ARM64_NO_EXTENSION}; prctl PR_RSEQ_SLICE_EXTENSION answers ${errno}`,
+    remedy: ARM64_GRANTS_ELSEWHERE,
+  },
+  {
     errno: 'EINVAL',
-    when: (r) => r.call === 'GET',
+    when: (r) => r.call === 'GET' && !knowsSlicePrctl(r.platform.kernelVersion),
     reason: () => 'this kernel predates the slice extension (prctl PR_RSEQ_SLICE_EXTENSION answers EINVAL)',
     remedy: `run ${KERNEL_NEEDED}`,
   },
   {
+    // 7.0+ answers valid GET arguments with a state or ENOTSUPP, never EINVAL: something between
+    // (a seccomp filter, a patched kernel) refuses the call.
+    errno: 'EINVAL',
+    when: (r) => r.call === 'GET',
+    reason: (r) =>
+      `this ${(r.platform.kernelVersion ?? []).slice(0, 2).join('.')} kernel answers prctl PR_RSEQ_SLICE_EXTENSION with EINVAL, which a 7.0+ kernel never answers to this call (built without CONFIG_RSEQ_SLICE_EXTENSION they answer ENOTSUPP): a seccomp filter or a kernel patch refuses the call`,
+    remedy: `allow prctl in the seccomp profile, or run ${KERNEL_NEEDED}`,
+  },
+  {
     errno: 'ENOTSUPP',
-    when: (r) => bootDisabled(r.bootParam),
+    when: (r) => r.call === 'SET' && bootDisabled(r.bootParam),
     reason: (r) => `the slice extension is disabled at boot (rseq_slice_ext=${r.bootParam} on the kernel command line)`,
     remedy: 'remove rseq_slice_ext= from the kernel command line',
   },
   {
     errno: 'ENOTSUPP',
     when: (r) => r.call === 'GET',
-    reason: () => 'this kernel was built without CONFIG_RSEQ_SLICE_EXTENSION (prctl answers ENOTSUPP)',
-    remedy: `run ${KERNEL_NEEDED}`,
+    reason: () =>
+      "this kernel was built without CONFIG_RSEQ_SLICE_EXTENSION, as many distributions' stock kernels are (Debian's 7.2 amd64, for one): prctl PR_RSEQ_SLICE_EXTENSION answers ENOTSUPP",
+    remedy: `run ${KERNEL_BUILD}`,
   },
   {
     errno: 'ENOTSUPP',
@@ -188,11 +235,11 @@ export function explainRefusal(
   refusal: SliceRefusal,
 ): { errno: string; reason: string; remedy?: string } {
   const name = errnoName(errno);
-  const row = SLICE_REFUSALS.find((r) => r.errno === name && r.when(refusal));
+  const row = SLICE_REFUSALS.find((r) => (r.errno === undefined || r.errno === name) && r.when(refusal));
   if (!row) return { errno: name, reason: `prctl(PR_RSEQ_SLICE_EXTENSION_${refusal.call}) failed with ${name}` };
   return row.remedy === undefined
-    ? { errno: name, reason: row.reason(refusal) }
-    : { errno: name, reason: row.reason(refusal), remedy: row.remedy };
+    ? { errno: name, reason: row.reason(refusal, name) }
+    : { errno: name, reason: row.reason(refusal, name), remedy: row.remedy };
 }
 
 /** @internal Who registered a thread's (registered) area, and whether it is legacy or optimized. */
@@ -207,13 +254,19 @@ export function registeredArea(info: NativeAreaInfo): Pick<RseqDetection, 'owner
  * @internal The RseqError for a failed prctl(PR_RSEQ_SLICE_EXTENSION_GET or _SET) (`rc` its
  * -errno), with the reason and remedy detect() gives for it, so open() and detect() say the same.
  */
-export function refusalError(rc: number, refusal: Omit<SliceRefusal, 'bootParam'>): RseqError {
-  const { reason, remedy } = explainRefusal(-rc, { ...refusal, bootParam: readBootParam() });
+export function refusalError(rc: number, refusal: Pick<SliceRefusal, 'call' | 'rseq'>): RseqError {
+  const { reason, remedy } = explainRefusal(-rc, { ...refusal, bootParam: readBootParam(), platform: platformInfo() });
   return new RseqError(`prctl(PR_RSEQ_SLICE_EXTENSION_${refusal.call})`, -rc, reason, remedy);
 }
 
 /** Fills in the slice-extension part from what the kernel answers. */
-function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, out: SliceExtensionDetection): void {
+function probeSlice(
+  addon: NativeAddon,
+  platform: ExplainPlatform,
+  rseq: RseqDetection,
+  flagsWord: number,
+  out: SliceExtensionDetection,
+): void {
   out.flags = {
     available: (flagsWord & RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE) !== 0,
     enabled: (flagsWord & RSEQ_CS_FLAG_SLICE_EXT_ENABLED) !== 0,
@@ -224,7 +277,7 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
   out.yieldSyscall = addon.sliceYield() >= 0;
   const get = addon.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0);
   if (get < 0) {
-    Object.assign(out, explainRefusal(-get, { call: 'GET', rseq, bootParam: out.bootParam }));
+    Object.assign(out, explainRefusal(-get, { call: 'GET', rseq, bootParam: out.bootParam, platform }));
     return;
   }
   out.enabled = get === PR_RSEQ_SLICE_EXT_ENABLE;
@@ -247,17 +300,23 @@ function probeSlice(addon: NativeAddon, rseq: RseqDetection, flagsWord: number, 
     out.available = true;
     return;
   }
-  Object.assign(out, explainRefusal(-set, { call: 'SET', rseq, bootParam: out.bootParam }));
+  Object.assign(out, explainRefusal(-set, { call: 'SET', rseq, bootParam: out.bootParam, platform }));
 }
 
 /**
- * What to do when the addon did not load. The package has no install script, so a platform with
- * no prebuilt binary (musl, an architecture not shipped) gets one only by an explicit build.
+ * @internal What to do when the addon did not load. The package has no install script, so a
+ * platform with no prebuilt binary (musl, an architecture not shipped) gets one only by an
+ * explicit build. On arm64 loading it brings no grants (no arm64 kernel has the extension), so
+ * the remedy says so rather than promise them.
  */
-function addonRemedy(error: string): string {
-  if (error.includes('RSEQ_SLICE_DISABLE_ADDON')) return 'unset RSEQ_SLICE_DISABLE_ADDON';
-  if (error.includes('RSEQ_SLICE_PLATFORM')) return 'unset RSEQ_SLICE_PLATFORM';
-  return 'build the addon from source with `npx rseq-slice build` (needs a C++17 compiler, make and python3)';
+export function addonRemedy(error: string, platform: ExplainPlatform): string {
+  const load = error.includes('RSEQ_SLICE_DISABLE_ADDON')
+    ? 'unset RSEQ_SLICE_DISABLE_ADDON'
+    : error.includes('RSEQ_SLICE_PLATFORM')
+      ? 'unset RSEQ_SLICE_PLATFORM'
+      : 'build the addon from source with `npx rseq-slice build` (needs a C++17 compiler, make and python3)';
+  if (platform.arch !== 'arm64') return load;
+  return `no remedy brings grants: ${ARM64_NO_EXTENSION}; ${ARM64_GRANTS_ELSEWHERE}. For cpu() from the kernel's rseq area, ${load}`;
 }
 
 /**
@@ -317,7 +376,7 @@ export function detect(): Detection {
   slice.bootParam = readBootParam();
   if (!addon) {
     rseq.reason = slice.reason = `the native addon did not load (${error}); the simulator runs instead`;
-    slice.remedy = addonRemedy(error ?? '');
+    slice.remedy = addonRemedy(error ?? '', platform);
     return result;
   }
   try {
@@ -341,7 +400,7 @@ export function detect(): Detection {
         rseq.reason = rseqReason(errno);
         rseq.errno = errnoName(errno);
       }
-      probeSlice(addon, rseq, flagsWord, slice);
+      probeSlice(addon, platform, rseq, flagsWord, slice);
     });
     if (released < 0) {
       // Cannot happen for the addon's own area (same address, length and signature), but say so.
