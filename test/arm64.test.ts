@@ -80,7 +80,7 @@ describe('linux-arm64: cross-compiled, run under qemu-user', function () {
       const out = JSON.parse(r.stdout) as {
         arch: string;
         napi: string;
-        addon: { loaded: boolean; btrl: boolean; error?: string };
+        addon: { loaded: boolean; btrl: boolean; path?: string; error?: string };
         rseq: { reason?: string };
         slice: { errno?: string; reason?: string; remedy?: string };
         backend: string;
@@ -90,7 +90,8 @@ describe('linux-arm64: cross-compiled, run under qemu-user', function () {
         `      arm64 node: N-API ${out.napi}, addon ${JSON.stringify(out.addon)}, rseq: ${out.rseq.reason ?? 'registered'}`,
       );
       expect(out.arch).to.equal('arm64');
-      expect(out.addon, out.addon.error).to.deep.equal({ loaded: true, btrl: false });
+      expect(out.addon, out.addon.error).to.deep.include({ loaded: true, btrl: false });
+      expect(out.addon.path).to.match(/\/prebuilds\/linux-arm64\/rseq-slice\.glibc\.node$/);
       expect(out.sections).to.equal(1);
       // The addon loaded and asked the kernel (the x86-64 host's, through qemu-user): whatever it
       // answered, on arm64 the reason is the architecture's, and the remedy no kernel rebuild.
