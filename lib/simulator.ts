@@ -246,7 +246,8 @@ export class SimulatedKernel {
  */
 export class SimulatedThread {
   /** The thread's `struct rseq`, laid out as the kernel's. */
-  readonly area = new Uint8Array(ORIG_RSEQ_SIZE);
+  // Declared, not inferred: the inferred Uint8Array<ArrayBuffer> in the .d.ts needs TypeScript 5.7.
+  readonly area: Uint8Array = new Uint8Array(ORIG_RSEQ_SIZE);
   readonly counters: SimulatedCounters = {
     grants: 0,
     revocations: 0,

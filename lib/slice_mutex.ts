@@ -5,6 +5,9 @@
  * briefly, then sleeps in Atomics.wait and is woken by Atomics.notify. A holder whose thread ends
  * does not strand the others: the next locker takes the lock and is told (OwnerDiedError).
  */
+// SharedArrayBuffer is in the public types: consumers compiling with an ES5 lib (TypeScript 5.x
+// defaults, no @types/node) get it from here; `preserve` keeps the directive in the .d.ts.
+/// <reference lib="es2017.sharedmemory" preserve="true" />
 import { threadId } from 'node:worker_threads';
 import { SliceExtension } from './extension';
 import { MutexNotRecoverableError, OwnerDiedError } from './mutex_errors';

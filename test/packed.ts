@@ -23,6 +23,28 @@ export function packedTarball(): string {
   return tarball;
 }
 
+let unpacked: string | undefined;
+
+/** The tarball extracted once: the directory that holds its files (npm's `package/`). */
+export function unpackedTarball(): string {
+  if (unpacked !== undefined) return unpacked;
+  const dir = path.join(path.dirname(packedTarball()), 'unpacked');
+  fs.mkdirSync(dir);
+  execFileSync('tar', ['-xzf', packedTarball(), '-C', dir]);
+  unpacked = path.join(dir, 'package');
+  return unpacked;
+}
+
+/** The paths of the files in the tarball, relative to the package root, with '/' separators. */
+export function packedFiles(): string[] {
+  const root = unpackedTarball();
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+}
+
 /** A fresh empty project directory (package.json only) for installing into. */
 export function freshProject(name: string): string {
   const dir = path.join(path.dirname(packedTarball()), name);
