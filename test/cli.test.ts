@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { detect } from '../lib';
+import { COMMANDS } from '../lib/cli';
 import { DIST, ROOT } from './helpers';
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -12,6 +13,10 @@ function cli(...args: string[]): { status: number | null; stdout: string; stderr
     env: process.env,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 describe('rseq-slice CLI', () => {
@@ -58,6 +63,49 @@ describe('rseq-slice CLI', () => {
     const v = cli('--version');
     expect(v.status).to.equal(0);
     expect(v.stdout.trim()).to.equal((require('../package.json') as { version: string }).version);
+  });
+
+  it('--help lists every command with its usage line and its one-line summary', () => {
+    const h = cli('--help');
+    expect(h.status).to.equal(0);
+    expect(COMMANDS.map((c) => c.name)).to.include.members([
+      'detect',
+      'bench',
+      'check',
+      'stats',
+      'exec',
+      'build',
+      'help',
+    ]);
+    for (const c of COMMANDS) {
+      expect(c.summary, c.name)
+        .to.match(/^\S.*\S$/)
+        .and.not.contain('\n');
+      expect(h.stdout).to.contain(`rseq-slice ${c.synopsis}\n`);
+      expect(h.stdout).to.match(new RegExp(`^  ${c.name} +${escapeRegExp(c.summary)}$`, 'm'));
+    }
+    expect(h.stdout).to.contain('rseq-slice help [COMMAND]');
+  });
+
+  it("help prints the top-level help; help COMMAND prints that command's help, as COMMAND --help does", () => {
+    const top = cli('help');
+    expect(top.status).to.equal(0);
+    expect(top.stdout).to.equal(cli('--help').stdout);
+    for (const c of COMMANDS) {
+      const h = cli('help', c.name);
+      expect(h.status, c.name).to.equal(0);
+      expect(h.stdout, c.name).to.equal(`${c.help}\n`);
+      expect(h.stdout, c.name).to.equal(cli(c.name, '--help').stdout);
+    }
+  });
+
+  it('help with an unknown command, an option or two commands exits 2 and names the commands', () => {
+    const r = cli('help', 'nosuch');
+    expect(r.status).to.equal(2);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.contain(`unknown command "nosuch"; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`);
+    expect(cli('help', '--bogus').status).to.equal(2);
+    expect(cli('help', 'detect', 'stats').status).to.equal(2);
   });
 
   it('unknown flags and commands print a message and exit 2', () => {

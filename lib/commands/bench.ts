@@ -61,6 +61,7 @@ function capabilityNotes(o: BenchOptions): string[] {
 
 export const benchCommand: Command = {
   name: 'bench',
+  summary: 'lock-holder preemptions with slice requests off vs on, on this machine',
   synopsis: 'bench [--scenario NAME]... [--rounds N] [--seconds S] [--report DIR] [--json]',
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {

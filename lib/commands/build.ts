@@ -112,6 +112,7 @@ function tail(text: string, lines: number): string {
 
 export const buildCommand: Command = {
   name: 'build',
+  summary: 'compile the native addon from source, where no prebuilt binary fits',
   synopsis: 'build',
   help: `Usage: rseq-slice build
 

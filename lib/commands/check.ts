@@ -28,6 +28,7 @@ export function formatConformance(r: ConformanceReport): string {
 
 export const checkCommand: Command = {
   name: 'check',
+  summary: 'does the running kernel implement the extension as the merged kernel does?',
   synopsis: 'check [--json] [--seconds N]',
   help: `Usage: rseq-slice check [--json] [--seconds N]
 

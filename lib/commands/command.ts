@@ -10,6 +10,8 @@ export interface CliIo {
 export interface Command {
   /** The word after `rseq-slice`. */
   readonly name: string;
+  /** One line for the top-level `--help` list: what the command is for. */
+  readonly summary: string;
   /** One usage line, without the leading `rseq-slice`, e.g. `detect [--json] [--require]`. */
   readonly synopsis: string;
   /** The command's whole help text (options, exit status). */

@@ -50,6 +50,7 @@ export function formatReport(d: Detection): string {
 
 export const detectCommand: Command = {
   name: 'detect',
+  summary: 'what works on this machine, what does not and why, what to do',
   synopsis: 'detect [--json] [--require]',
   help: `Usage: rseq-slice detect [--json] [--require]
 

@@ -140,6 +140,7 @@ async function watch(seconds: number, count: number | null, json: boolean, io: C
 
 export const statsCommand: Command = {
   name: 'stats',
+  summary: "the kernel's slice counters: does this host grant, and how do grants end?",
   synopsis: 'stats [--watch SECONDS [--count N]] [--json]',
   help: `Usage: rseq-slice stats [--watch SECONDS [--count N]] [--json]
 
