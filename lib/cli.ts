@@ -5,7 +5,7 @@
  *   rseq-slice help [COMMAND]
  */
 import type { CliIo, Command } from './commands/command';
-import { EXIT_USAGE } from './commands/command';
+import { errorFromException, errorJson, EXIT_USAGE, fail, wantsJson } from './commands/command';
 import { benchCommand } from './commands/bench';
 import { buildCommand } from './commands/build';
 import { checkCommand } from './commands/check';
@@ -97,8 +97,14 @@ export function main(argv: string[], io: CliIo = defaultIo): number | Promise<nu
   if (first === undefined || first.startsWith('-')) return runCommand(COMMANDS[0] as Command, argv, io);
   const command = COMMANDS.find((c) => c.name === first);
   if (command === undefined) {
-    io.err(`rseq-slice: ${unknownCommand(first)}\n\n${usage()}`);
-    return EXIT_USAGE;
+    const message = unknownCommand(first);
+    return fail(
+      io,
+      wantsJson(rest),
+      { command: 'rseq-slice', code: 'usage', message },
+      EXIT_USAGE,
+      `rseq-slice: ${message}\n\n${usage()}`,
+    );
   }
   return runCommand(command, rest, io);
 }
@@ -116,7 +122,19 @@ function runCommand(command: Command, argv: string[], io: CliIo): number | Promi
     io.out(command.help);
     return 0;
   }
-  return command.run(argv, io);
+  if (!wantsJson(own)) return command.run(argv, io);
+  // An exception still ends the process as ever (stack on stderr, exit 1); under --json, stdout
+  // gets its error line first, so that every failure under --json has one.
+  const report = (e: unknown): never => {
+    io.out(errorJson(errorFromException(command.name, e, 'internal')));
+    throw e;
+  };
+  try {
+    const status = command.run(argv, io);
+    return typeof status === 'number' ? status : status.catch(report);
+  } catch (e) {
+    return report(e);
+  }
 }
 
 if (require.main === module) {
