@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { detect } from '../lib';
 import { COMMANDS, main } from '../lib/cli';
 import type { CliError } from '../lib/commands/command';
+import { runNodeGyp } from '../lib/commands/build';
 import { statsCommand } from '../lib/commands/stats';
 import { DIST, ROOT } from './helpers';
 
@@ -286,6 +287,54 @@ describe('rseq-slice CLI', () => {
       }
       const expected = JSON.stringify({ error: { command: 'stats', code: 'EIO', message: 'boom' } });
       expect(out).to.deep.equal([expected, expected]);
+    });
+  });
+
+  describe('build: node-gyp progress on stderr as it comes', () => {
+    let dir: string;
+    let fakeNodeGyp: string;
+    before(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-cli-gyp-'));
+      fakeNodeGyp = path.join(dir, 'node-gyp.js');
+      // What node-gyp rebuild prints, in two bursts 600 ms apart; argv: rebuild STATUS. The last
+      // line has no newline.
+      fs.writeFileSync(
+        fakeNodeGyp,
+        `process.stderr.write('gyp info it worked if it ends with ok\\n');
+process.stdout.write('  CXX(target) Release/obj.target/rseq_slice/native/addon.o\\n');
+setTimeout(() => {
+  process.stderr.write('native/addon.cc:1:1: warning: something\\ngyp info ok \\n');
+  process.stdout.write('  COPY Release/rseq_slice.node');
+  process.exit(Number(process.argv[3]));
+}, 600);
+`,
+      );
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('passes each line but gyp info on before node-gyp ends, and keeps all the output', async () => {
+      const t0 = Date.now();
+      const lines: Array<{ line: string; at: number }> = [];
+      const run = await runNodeGyp(fakeNodeGyp, ['rebuild', '0'], { cwd: dir, env: process.env }, (line) =>
+        lines.push({ line, at: Date.now() - t0 }),
+      );
+      const ended = Date.now() - t0;
+      expect(run).to.include({ status: 0, signal: null });
+      expect(run).not.to.have.property('error');
+      expect(lines.map((l) => l.line)).to.deep.equal([
+        '  CXX(target) Release/obj.target/rseq_slice/native/addon.o',
+        'native/addon.cc:1:1: warning: something',
+        '  COPY Release/rseq_slice.node',
+      ]);
+      // The first line arrived while node-gyp was still running, not with the rest at the end.
+      expect((lines[0] as { at: number }).at).to.be.below(ended - 400);
+      expect(run.output).to.contain('gyp info it worked').and.contain('gyp info ok').and.contain('COPY');
+    });
+
+    it("a failed build: its status, and the output for the failure message's tail", async () => {
+      const run = await runNodeGyp(fakeNodeGyp, ['rebuild', '3'], { cwd: dir, env: process.env }, () => undefined);
+      expect(run).to.include({ status: 3, signal: null });
+      expect(run.output).to.contain('warning: something');
     });
   });
 });
