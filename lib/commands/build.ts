@@ -170,8 +170,8 @@ export const buildCommand: Command = {
 
 Compiles the native addon from source (node-gyp, C++17) into the installed package's build/
 directory, for platforms no prebuilt binary fits, then checks that it loads. node-gyp's progress
-(the compiler lines, warnings, errors) goes to stderr as it comes. Needs a C++17
-compiler (CXX, else g++, c++ or clang++), make and python3.
+(the compiler lines, warnings, errors) goes to stderr as it comes. Needs a C++17 compiler (CXX,
+else g++, c++ or clang++), make and python3.
 ${INSTALL_HINT}.
 
 Exit status: 0 built and loads, 1 a tool is missing, the build failed or the result does not load,
