@@ -234,6 +234,9 @@ describe('install never compiles, never warns: npm install and npm ci × npm 10/
         process.env,
       );
       expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
+      // Progress: make's compile lines on stderr, without node-gyp's gyp info chatter.
+      expect(r.stderr).to.match(/CXX\(target\) \S+\/addon\.o\n/);
+      expect(r.stderr).not.to.match(/^gyp info /m);
       expect(r.stdout).to.contain('the native addon loads');
       expect(
         fs.existsSync(

@@ -8,7 +8,18 @@ import { SCENARIOS, DEFAULT_SCENARIOS, QUICK_SCENARIOS } from '../bench/scenario
 import { readKernelSliceStats } from '../bench/debugfs';
 import { findTracefs } from '../bench/tracefs';
 import { resultJson, writeReport } from '../bench/write_report';
-import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
+import {
+  errorFromException,
+  EXIT_USAGE,
+  fail,
+  JSON_ERROR_HELP,
+  parseCommandArgs,
+  usageError,
+  type CliError,
+  type CliIo,
+  type Command,
+} from './command';
+import { refusal } from './detect';
 
 const HELP = `Usage: rseq-slice bench [--scenario NAME]... [--rounds N] [--seconds S] [--report DIR] [--json]
                         [--extension-nsec N] [--no-trace] [--list]
@@ -37,6 +48,9 @@ rseq/stats counters and counts preemptions exactly from the sched_switch tracepo
 without root it counts long holds only (holds longer than the section plus the extension plus
 100 µs).
 
+${JSON_ERROR_HELP}
+When the report cannot be written, the result is printed with an "error" member.
+
 Exit status: 0 done; 1 the slice extension is not available, the run failed, or the report could
 not be written (the figures are printed all the same); 2 bad usage, or --report not a writable
 directory (checked before the run).`;
@@ -61,6 +75,7 @@ function capabilityNotes(o: BenchOptions): string[] {
 
 export const benchCommand: Command = {
   name: 'bench',
+  summary: 'lock-holder preemptions with slice requests off vs on, on this machine',
   synopsis: 'bench [--scenario NAME]... [--rounds N] [--seconds S] [--report DIR] [--json]',
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {
@@ -88,20 +103,23 @@ export const benchCommand: Command = {
       io.out(listScenarios());
       return 0;
     }
+    const json = raw.json === true;
     let options: BenchOptions;
     try {
       options = parseBenchOptions(raw);
     } catch (e) {
-      io.err(`rseq-slice bench: ${e instanceof Error ? e.message : String(e)}`);
-      return EXIT_USAGE;
+      return usageError(io, 'bench', argv, e instanceof Error ? e.message : String(e));
     }
     const d = detect();
     if (!d.sliceExtension.available) {
-      io.err(
+      return fail(
+        io,
+        json,
+        refusal('bench', d),
+        1,
         `rseq-slice bench: the kernel cannot grant slice extensions here, so there is nothing to compare: ${d.sliceExtension.reason ?? 'unknown reason'}` +
           (d.sliceExtension.remedy ? `\n  what to do: ${d.sliceExtension.remedy}` : ''),
       );
-      return 1;
     }
     for (const n of capabilityNotes(options)) io.err(`rseq-slice bench: ${n}`);
     if (options.report !== null) {
@@ -110,10 +128,9 @@ export const benchCommand: Command = {
         fs.mkdirSync(options.report, { recursive: true });
         fs.accessSync(options.report, fs.constants.W_OK);
       } catch (e) {
-        io.err(
-          `rseq-slice bench: --report ${options.report}: not a writable directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-        );
-        return EXIT_USAGE;
+        const error = errorFromException('bench', e, 'usage');
+        error.message = `--report ${options.report}: not a writable directory (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+        return fail(io, json, error, EXIT_USAGE);
       }
     }
     const kernelCounters = readKernelSliceStats() !== null;
@@ -122,10 +139,10 @@ export const benchCommand: Command = {
       result = await runBench(options, (line) => io.err(line), kernelCounters);
     } catch (e) {
       // EACCES from --extension-nsec without root, a worker that failed, an empty measurement…
-      io.err(`rseq-slice bench: ${e instanceof Error ? e.message : String(e)}`);
-      return 1;
+      return fail(io, json, errorFromException('bench', e, 'failed'), 1);
     }
     let status = 0;
+    let reportError: CliError | undefined;
     if (options.report !== null) {
       try {
         const written = writeReport(options.report, result, `rseq-slice bench ${argv.join(' ')}`.trim());
@@ -133,13 +150,15 @@ export const benchCommand: Command = {
         if (written.chartsSkipped) io.err(`rseq-slice bench: no charts: ${written.chartsSkipped}`);
       } catch (e) {
         // The figures are still printed below: minutes of measurement are not lost to a full disk.
-        io.err(
-          `rseq-slice bench: could not write the report to ${options.report}: ${e instanceof Error ? e.message : String(e)}`,
-        );
+        reportError = errorFromException('bench', e, 'failed');
+        reportError.message = `could not write the report to ${options.report}: ${reportError.message}`;
+        io.err(`rseq-slice bench: ${reportError.message}`);
         status = 1;
       }
     }
-    if (options.json) io.out(resultJson(result));
+    // The result, with an error member when the report could not be written (exit 1).
+    if (options.json)
+      io.out(reportError ? JSON.stringify({ ...result, error: reportError }, null, 2) : resultJson(result));
     else {
       const e = result.environment;
       io.out(

@@ -1,6 +1,6 @@
 /** `rseq-slice check`: does the running kernel implement the slice extension as the merged kernel does? */
 import { checkConformance, CheckUnavailable, type ConformanceReport } from '../conformance/check';
-import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
+import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseCommandArgs, usageError, type CliIo, type Command } from './command';
 
 const MODEL_TEXT: Record<ConformanceReport['model'], string> = {
   'pre-7.0': 'a kernel before 7.0 (no slice extension ABI: prctl EINVAL, rseq_slice_yield ENOSYS)',
@@ -28,6 +28,7 @@ export function formatConformance(r: ConformanceReport): string {
 
 export const checkCommand: Command = {
   name: 'check',
+  summary: 'does the running kernel implement the extension as the merged kernel does?',
   synopsis: 'check [--json] [--seconds N]',
   help: `Usage: rseq-slice check [--json] [--seconds N]
 
@@ -43,6 +44,9 @@ Options:
   --json        print the report as JSON
   --seconds N   seconds of sections in the grant scenario (default 1, at most 60)
 
+${JSON_ERROR_HELP}
+A divergence prints the report with an "error" member (code diverges).
+
 Exit status: 0 every applicable rule passes, 1 a divergence (or the check could not run),
 2 bad usage.`,
   run(argv: string[], io: CliIo): number {
@@ -54,21 +58,37 @@ Exit status: 0 every applicable rule passes, 1 a divergence (or the check could 
     if (parsed === null) return EXIT_USAGE;
     const { values } = parsed;
     const seconds = values.seconds === undefined ? 1 : Number(values.seconds);
-    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60) {
-      io.err(
-        `rseq-slice check: --seconds must be a number of seconds above 0 and at most 60; got ${JSON.stringify(values.seconds)}`,
+    const json = values.json === true;
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60)
+      return usageError(
+        io,
+        'check',
+        argv,
+        `--seconds must be a number of seconds above 0 and at most 60; got ${JSON.stringify(values.seconds)}`,
       );
-      return EXIT_USAGE;
-    }
     let report: ConformanceReport;
     try {
       report = checkConformance({ seconds });
     } catch (e) {
       if (!(e instanceof CheckUnavailable)) throw e;
-      io.err(`rseq-slice check: cannot check this kernel: ${e.message}`);
-      return 1;
+      return fail(
+        io,
+        json,
+        { command: 'check', code: 'unavailable', message: `cannot check this kernel: ${e.message}` },
+        1,
+      );
     }
-    io.out(values.json ? JSON.stringify(report, null, 2) : formatConformance(report));
+    if (!json) io.out(formatConformance(report));
+    else {
+      // A divergence is the check's answer, not a failure to run: the report, with an error member.
+      const failed = report.rules.filter((r) => r.status === 'FAIL').map((r) => r.rule);
+      const error = {
+        command: 'check',
+        code: 'diverges',
+        message: `the kernel diverges from the merged kernel in ${failed.join(', ')}`,
+      };
+      io.out(JSON.stringify(report.conforms ? report : { ...report, error }, null, 2));
+    }
     return report.conforms ? 0 : 1;
   },
 };

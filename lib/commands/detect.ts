@@ -1,7 +1,7 @@
 /** `rseq-slice detect`: what works on this machine, what does not and why, what to do. */
 import { detect, type Detection } from '../detect';
 import { packageVersion } from '../version';
-import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
+import { EXIT_USAGE, JSON_ERROR_HELP, parseCommandArgs, type CliError, type CliIo, type Command } from './command';
 
 function yesNo(v: boolean): string {
   return v ? 'yes' : 'no';
@@ -50,8 +50,23 @@ export function formatReport(d: Detection): string {
   return lines.join('\n');
 }
 
+/**
+ * Why the kernel cannot grant here, as a CliError: the refusing call's errno name; ELIBACC when
+ * the addon did not load (the code open({ backend: 'native' }) throws then); else `unavailable`.
+ */
+export function refusal(command: string, d: Detection): CliError {
+  const s = d.sliceExtension;
+  return {
+    command,
+    code: s.errno ?? (d.addon.loaded ? 'unavailable' : 'ELIBACC'),
+    message: `the kernel cannot grant slice extensions here: ${s.reason ?? 'unknown reason'}`,
+    ...(s.remedy === undefined ? {} : { remedy: s.remedy }),
+  };
+}
+
 export const detectCommand: Command = {
   name: 'detect',
+  summary: 'what works on this machine, what does not and why, what to do',
   synopsis: 'detect [--json] [--require]',
   help: `Usage: rseq-slice detect [--json] [--require]
 
@@ -59,7 +74,10 @@ Reports whether this kernel can grant rseq time slice extensions to this process
 
 Options:
   --json      print detect()'s result as JSON
-  --require   exit 1 (with the reason) unless the kernel can grant extensions
+  --require   exit 1 (with the reason) unless the kernel can grant extensions; with --json,
+              the result is printed all the same, with an "error" member added when not met
+
+${JSON_ERROR_HELP}
 
 Exit status: 0 success, 1 --require not met, 2 bad usage.`,
   run(argv: string[], io: CliIo): number {
@@ -71,8 +89,11 @@ Exit status: 0 success, 1 --require not met, 2 bad usage.`,
     if (parsed === null) return EXIT_USAGE;
     const { values } = parsed;
     const d = detect();
-    io.out(values.json ? JSON.stringify(d, null, 2) : formatReport(d));
-    if (values.require && !d.sliceExtension.available) {
+    const refused = values.require === true && !d.sliceExtension.available;
+    if (!values.json) io.out(formatReport(d));
+    // Under --json the detection is printed either way; a refusal adds its error member to it.
+    else io.out(JSON.stringify(refused ? { ...d, error: refusal('detect', d) } : d, null, 2));
+    if (refused) {
       io.err(
         `rseq-slice: the kernel cannot grant slice extensions here: ${d.sliceExtension.reason ?? 'unknown reason'}`,
       );

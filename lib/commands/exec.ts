@@ -54,6 +54,7 @@ Exit status: COMMAND's; 126 COMMAND found but not executable; 127 COMMAND not fo
 
 export const execCommand: Command = {
   name: 'exec',
+  summary: "run a command with glibc's rseq registration off (glibc 2.35 to 2.40)",
   synopsis: 'exec [--] COMMAND [ARGS...]',
   help: HELP,
   optionsEndAtOperand: true,

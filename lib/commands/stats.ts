@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEBUGFS, parseRseqStats, SLICE_COUNTERS, type SliceCounters } from '../rseq_stats';
-import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
+import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseCommandArgs, usageError, type CliIo, type Command } from './command';
 
 const NAMES: Record<keyof SliceCounters, string> = {
   sgrant: 'grants',
@@ -23,7 +23,16 @@ interface Sample {
   extensionNsec: number | null;
 }
 
-class StatsUnreadable extends Error {}
+/** The stats cannot be read: `code` the errno name (or `malformed`), `remedy` what would help. */
+class StatsUnreadable extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly remedy?: string,
+  ) {
+    super(message);
+  }
+}
 
 function debugfsMounted(): boolean {
   try {
@@ -34,15 +43,27 @@ function debugfsMounted(): boolean {
 }
 
 /** Why the stats file cannot be read, and what would make it readable. */
-function explain(file: string, e: NodeJS.ErrnoException): string {
-  if (e.code === 'EACCES' || e.code === 'EPERM')
-    return `${file}: permission denied (${e.code}): debugfs is readable by root only; run as root`;
-  if (e.code === 'ENOENT' && !process.env.RSEQ_SLICE_DEBUGFS_RSEQ && !debugfsMounted()) {
-    return `${file} does not exist: debugfs is not mounted; as root: mount -t debugfs none ${DEBUGFS}`;
+function explain(file: string, e: NodeJS.ErrnoException): StatsUnreadable {
+  const code = e.code ?? 'failed';
+  if (code === 'EACCES' || code === 'EPERM')
+    return new StatsUnreadable(
+      `${file}: permission denied (${code}): debugfs is readable by root only; run as root`,
+      code,
+      'run as root',
+    );
+  if (code === 'ENOENT' && !process.env.RSEQ_SLICE_DEBUGFS_RSEQ && !debugfsMounted()) {
+    const remedy = `as root: mount -t debugfs none ${DEBUGFS}`;
+    return new StatsUnreadable(`${file} does not exist: debugfs is not mounted; ${remedy}`, code, remedy);
   }
-  if (e.code === 'ENOENT')
-    return `${file} does not exist: the kernel has no rseq stats (it needs Linux 7.0+ built with CONFIG_RSEQ_STATS and CONFIG_RSEQ_SLICE_EXTENSION; root and a mounted debugfs: mount -t debugfs none ${DEBUGFS})`;
-  return `${file}: ${e.message}`;
+  if (code === 'ENOENT') {
+    const remedy = `Linux 7.0+ built with CONFIG_RSEQ_STATS and CONFIG_RSEQ_SLICE_EXTENSION; root and a mounted debugfs: mount -t debugfs none ${DEBUGFS}`;
+    return new StatsUnreadable(
+      `${file} does not exist: the kernel has no rseq stats (it needs ${remedy})`,
+      code,
+      `run ${remedy}`,
+    );
+  }
+  return new StatsUnreadable(`${file}: ${e.message}`, code);
 }
 
 function sample(): Sample {
@@ -51,13 +72,13 @@ function sample(): Sample {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new StatsUnreadable(explain(file, e as NodeJS.ErrnoException));
+    throw explain(file, e as NodeJS.ErrnoException);
   }
   let counters: SliceCounters;
   try {
     counters = parseRseqStats(text, file);
   } catch (e) {
-    throw new StatsUnreadable((e as Error).message);
+    throw new StatsUnreadable((e as Error).message, 'malformed');
   }
   let extensionNsec: number | null = null;
   try {
@@ -140,6 +161,7 @@ async function watch(seconds: number, count: number | null, json: boolean, io: C
 
 export const statsCommand: Command = {
   name: 'stats',
+  summary: "the kernel's slice counters: does this host grant, and how do grants end?",
   synopsis: 'stats [--watch SECONDS [--count N]] [--json]',
   help: `Usage: rseq-slice stats [--watch SECONDS [--count N]] [--json]
 
@@ -157,6 +179,8 @@ Options:
 Environment: RSEQ_SLICE_DEBUGFS_RSEQ=DIR reads DIR/stats and DIR/slice_ext_nsec instead of
 ${DEBUGFS}/rseq (for tests).
 
+${JSON_ERROR_HELP}
+
 Exit status: 0 success, 1 the counters cannot be read (the message says what is needed),
 2 bad usage.`,
   async run(argv: string[], io: CliIo): Promise<number> {
@@ -171,10 +195,7 @@ Exit status: 0 success, 1 the counters cannot be read (the message says what is 
     );
     if (parsed === null) return EXIT_USAGE;
     const { values } = parsed;
-    const usage = (msg: string): number => {
-      io.err(`rseq-slice stats: ${msg}`);
-      return EXIT_USAGE;
-    };
+    const usage = (msg: string): number => usageError(io, 'stats', argv, msg);
     const seconds = values.watch === undefined ? null : Number(values.watch);
     if (seconds !== null && !(Number.isFinite(seconds) && seconds >= 0.1 && seconds <= 3600))
       return usage(`--watch needs seconds from 0.1 to 3600; got ${JSON.stringify(values.watch)}`);
@@ -191,8 +212,8 @@ Exit status: 0 success, 1 the counters cannot be read (the message says what is 
       return 0;
     } catch (e) {
       if (!(e instanceof StatsUnreadable)) throw e;
-      io.err(`rseq-slice stats: ${e.message}`);
-      return 1;
+      const remedy = e.remedy === undefined ? {} : { remedy: e.remedy };
+      return fail(io, values.json === true, { command: 'stats', code: e.code, message: e.message, ...remedy }, 1);
     }
   },
 };
