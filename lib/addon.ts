@@ -121,9 +121,11 @@ export const SOURCE_BUILD = path.join(PACKAGE_ROOT, 'native', 'build', 'Release'
 /**
  * The binary to load: a source build when there is one (the user ran `rseq-slice build`, or this
  * is the repository), else what node-gyp-build picks from prebuilds/ for this platform and libc
- * (it throws "No native build was found for ..." when none fits).
+ * (it throws "No native build was found for ..." when none fits). Whatever loads the addon
+ * (workers, test fixtures, the guest's scenario) asks here, so all load the same file.
+ * @internal
  */
-function binaryPath(): string {
+export function addonBinaryPath(): string {
   if (fs.existsSync(SOURCE_BUILD)) return SOURCE_BUILD;
   const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
   return nodeGypBuild.path(PACKAGE_ROOT);
@@ -144,7 +146,7 @@ function load(): AddonState {
         error: `no native binary for ${simulated.os}-${simulated.arch} can load in this ${process.platform}-${process.arch} process (RSEQ_SLICE_PLATFORM simulates that platform)${simulated.os === 'linux' ? '' : '; rseq exists only on Linux'}`,
       };
     }
-    const binary = binaryPath();
+    const binary = addonBinaryPath();
     const loaded = require(binary) as Partial<NativeAddon> & { unsupported?: string };
     if (typeof loaded.unsupported === 'string') return { addon: null, path: binary, error: loaded.unsupported };
     if (typeof loaded.areaInfo !== 'function')

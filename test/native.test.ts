@@ -57,7 +57,7 @@ describe("native addon: the thread's rseq area", () => {
   it('sizes and aligns its own registration from AT_RSEQ_FEATURE_SIZE / AT_RSEQ_ALIGN', function () {
     addonOrSkip(this);
     const info = runNodeJson<{ length: number; alignment: number; auxFeatureSize: number; auxAlign: number }>(
-      `const a = require('node-gyp-build')(process.cwd()); console.log(JSON.stringify(a.areaInfo(false)));`,
+      `const a = require(require('./dist/addon.js').addonBinaryPath()); console.log(JSON.stringify(a.areaInfo(false)));`,
       { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } },
     );
     const feature = info.auxFeatureSize || 20;

@@ -44,7 +44,7 @@ parentPort.postMessage('done');`;
 
 const NEW_THREAD_GET = `
 const { parentPort, workerData } = require('node:worker_threads');
-const addon = require(workerData.nodeGypBuild)(workerData.root);
+const addon = require(workerData.binary);
 parentPort.postMessage(addon.prctl(${PR_RSEQ_SLICE_EXTENSION_GET}, 0, 0, 0));`;
 
 function once(w: Worker): Promise<unknown> {
@@ -75,11 +75,8 @@ function sections(h: ReturnType<typeof open>, seconds: number): SliceStats {
 async function grants(seconds: number): Promise<GrantProbe> {
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
-  const root = require('node:path').join(__dirname, '..', '..');
-  const fresh = new Worker(NEW_THREAD_GET, {
-    eval: true,
-    workerData: { root, nodeGypBuild: require.resolve('node-gyp-build') },
-  });
+  // The fresh thread loads the very binary this thread did.
+  const fresh = new Worker(NEW_THREAD_GET, { eval: true, workerData: { binary: addonState().path } });
   const newThreadGet = (await once(fresh)) as number;
   await fresh.terminate();
   const h = open({ backend: 'native' });
