@@ -42,4 +42,6 @@ export declare namespace abi {
  * (detect() says why). Read lazily: the addon loads on first access, not at import.
  */
 export declare const native: NativeApi | null;
-Object.defineProperty(exports, 'native', { enumerable: true, get: nativeApi });
+// On module.exports, not `exports`: transpilers that rebuild a module's exports object (esbuild,
+// which tsx runs) would leave a getter on the original one behind.
+Object.defineProperty(module.exports, 'native', { enumerable: true, get: nativeApi });
