@@ -29,6 +29,9 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#if defined(RSEQ_SLICE_WITH_NODE_API) && !defined(SRC_JS_NATIVE_API_H_)
+#include <node_api.h>
+#endif
 
 #ifdef __cplusplus
 #include <atomic>
@@ -47,10 +50,16 @@ long syscall(long number, ...);
 /* ---- The rseq area (the kernel's struct rseq, include/uapi/linux/rseq.h, Linux 7.0+) ---- */
 
 /*
+ * Names: every one starts with rseq_slice_/RSEQ_SLICE_ but none is the kernel's or libc's, so this
+ * header can be included with <linux/rseq.h> or <sys/rseq.h> of any version (Linux 7.0's uapi
+ * has a struct rseq_slice_ctrl, and libc may one day wrap the rseq_slice_yield system call).
+ */
+
+/*
  * slice_ctrl: one u32 the kernel also reads and clears as a whole. On little-endian machines
  * `request` is bit 0 and `granted` bit 8 of `all`; portable code addresses the bytes.
  */
-union rseq_slice_ctrl {
+union rseq_slice_control {
   uint32_t all;
   struct {
     /* User space sets 1 to enter a section. Cleared by user space at exit, or by the kernel when
@@ -70,13 +79,13 @@ union rseq_slice_ctrl {
  * free or copy it, and write nothing but slice_ctrl.bytes.request (through the functions below).
  */
 struct __attribute__((aligned(32))) rseq_slice_area {
-  uint32_t cpu_id_start;            /* kernel: the CPU the thread runs on */
-  uint32_t cpu_id;                  /* kernel: same, or -1 uninitialised / -2 registration failed */
-  uint64_t rseq_cs;                 /* user: critical-section descriptor (sections do not use it) */
-  uint32_t flags;                   /* kernel: bit 4 SLICE_EXT_AVAILABLE, bit 5 SLICE_EXT_ENABLED; read-only */
-  uint32_t node_id;                 /* kernel: NUMA node */
-  uint32_t mm_cid;                  /* kernel: concurrency id within the process */
-  union rseq_slice_ctrl slice_ctrl; /* user (request) and kernel (both): see above */
+  uint32_t cpu_id_start;               /* kernel: the CPU the thread runs on */
+  uint32_t cpu_id;                     /* kernel: same, or -1 uninitialised / -2 registration failed */
+  uint64_t rseq_cs;                    /* user: critical-section descriptor (sections do not use it) */
+  uint32_t flags;                      /* kernel: bit 4 SLICE_EXT_AVAILABLE, bit 5 SLICE_EXT_ENABLED; read-only */
+  uint32_t node_id;                    /* kernel: NUMA node */
+  uint32_t mm_cid;                     /* kernel: concurrency id within the process */
+  union rseq_slice_control slice_ctrl; /* user (request) and kernel (both): see above */
 };
 
 RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_area, cpu_id_start) == 0, "cpu_id_start offset");
@@ -86,10 +95,10 @@ RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_area, flags) == 16, "flags o
 RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_area, node_id) == 20, "node_id offset");
 RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_area, mm_cid) == 24, "mm_cid offset");
 RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_area, slice_ctrl) == 28, "slice_ctrl offset");
-RSEQ_SLICE_STATIC_ASSERT(offsetof(union rseq_slice_ctrl, bytes.request) == 0, "request is byte 0 of slice_ctrl");
-RSEQ_SLICE_STATIC_ASSERT(offsetof(union rseq_slice_ctrl, bytes.granted) == 1, "granted is byte 1 of slice_ctrl");
-RSEQ_SLICE_STATIC_ASSERT(offsetof(union rseq_slice_ctrl, bytes.reserved) == 2, "reserved bytes follow granted");
-RSEQ_SLICE_STATIC_ASSERT(sizeof(union rseq_slice_ctrl) == 4, "slice_ctrl is one u32");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(union rseq_slice_control, bytes.request) == 0, "request is byte 0 of slice_ctrl");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(union rseq_slice_control, bytes.granted) == 1, "granted is byte 1 of slice_ctrl");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(union rseq_slice_control, bytes.reserved) == 2, "reserved bytes follow granted");
+RSEQ_SLICE_STATIC_ASSERT(sizeof(union rseq_slice_control) == 4, "slice_ctrl is one u32");
 RSEQ_SLICE_STATIC_ASSERT(sizeof(struct rseq_slice_area) == 32, "the original struct rseq is 32 bytes");
 RSEQ_SLICE_STATIC_ASSERT(RSEQ_SLICE_ALIGNOF(struct rseq_slice_area) == 32, "struct rseq is 32-byte aligned");
 
@@ -124,9 +133,9 @@ static inline void rseq_slice_cpu_relax(void) {
 #endif
 }
 
-/* rseq_slice_yield(): 1 when it ended a grant, 0 otherwise, -errno on failure (-ENOSYS before
+/* The rseq_slice_yield() system call: 1 when it ended a grant, 0 otherwise, -errno on failure (-ENOSYS before
    Linux 7.0). Leaves errno as it found it. */
-static inline long rseq_slice_yield(void) {
+static inline long rseq_slice_sys_yield(void) {
 #ifdef __NR_rseq_slice_yield
   int saved = errno;
   long rc = syscall(__NR_rseq_slice_yield);
@@ -183,7 +192,7 @@ static inline long rseq_slice_exit(struct rseq_slice_area* area) {
   was_set = rseq_slice_clear_request(area);
   granted = *(volatile uint8_t*)&area->slice_ctrl.bytes.granted;
   if (granted != 0) {
-    rc = rseq_slice_yield();
+    rc = rseq_slice_sys_yield();
     if (rc < 0) return rc;
     return rc == 1 ? RSEQ_SLICE_YIELDED : RSEQ_SLICE_RACED;
   }
@@ -191,7 +200,7 @@ static inline long rseq_slice_exit(struct rseq_slice_area* area) {
   /* Revoked or scheduled. A revoked grant leaves the kernel's syscall-entry check armed, which on
      rseq_debug kernels makes a system call inside the next section fatal; a yield (answering 0,
      or -ENOSYS where nothing can have been granted) disarms it. */
-  (void)rseq_slice_yield();
+  (void)rseq_slice_sys_yield();
   return RSEQ_SLICE_REVOKED;
 }
 
@@ -219,11 +228,12 @@ struct rseq_slice_api {
   /* The calling thread's area when the extension is enabled for it, else NULL: the area to give
      sections. Calls thread_enable. */
   struct rseq_slice_area* (*thread_section_area)(void);
-  /* Why the calling thread cannot be granted: 0 when enabled, else the errno of the failing step
-     (before thread_enable ran: of finding the area). With `step` non-NULL, *step is set to a static
-     string naming that step ("rseq registration", "prctl(PR_RSEQ_SLICE_EXTENSION, SET)") or
-     NULL when none failed. EINVAL from prctl: the kernel predates the extension (before 7.0);
-     ENOTSUPP (524): built without it, disabled at boot, or a legacy 32-byte registration. */
+  /* Why the calling thread cannot be granted (calls thread_enable first): 0 when the extension is
+     enabled, else the errno of the failing step. With `step` non-NULL, *step is set to a static
+     string naming that step ("rseq registration", "prctl(PR_RSEQ_SLICE_EXTENSION, SET)"), or NULL
+     when none failed. From prctl, EINVAL means a kernel before 7.0; ENOTSUPP (524) a kernel built
+     without the extension or booted with it off, or a legacy 32-byte registration (glibc before
+     2.41: run with GLIBC_TUNABLES=glibc.pthread.rseq=0 so rseq-slice registers an optimized area). */
   int (*thread_error)(const char** step);
 };
 
@@ -232,9 +242,6 @@ struct rseq_slice_api {
 #define RSEQ_SLICE_API_TAG_UPPER 0x5ab1e0a7e3f2d4c6ULL
 
 #if defined(RSEQ_SLICE_WITH_NODE_API) || defined(SRC_NODE_API_H_) || defined(SRC_JS_NATIVE_API_H_)
-#if defined(RSEQ_SLICE_WITH_NODE_API) && !defined(SRC_JS_NATIVE_API_H_)
-#include <node_api.h>
-#endif
 #if NAPI_VERSION < 8
 #error "rseq_slice_api_from_napi needs NAPI_VERSION 8 or later (napi_check_object_type_tag)"
 #endif

@@ -57,7 +57,7 @@ namespace rseq_slice {
 
 // slice_ctrl (`all`, or the bytes `request`, `granted`, `reserved`) and the area: the public
 // header's C types, with who writes each field.
-using SliceCtrl = ::rseq_slice_ctrl;
+using SliceCtrl = ::rseq_slice_control;
 using Rseq = ::rseq_slice_area;
 
 static_assert(offsetof(Rseq, cpu_id_start) == 0, "cpu_id_start offset");

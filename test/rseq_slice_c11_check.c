@@ -4,6 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* What <linux/rseq.h> from Linux 7.0 and a libc wrapper of the yield would declare: the header's
+   own names must not collide with them. */
+struct rseq_slice_ctrl {
+  unsigned int all;
+};
+int rseq_slice_yield(void);
+
 #include "../include/rseq_slice.h"
 
 static int failures = 0;
