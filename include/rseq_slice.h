@@ -237,6 +237,19 @@ struct rseq_slice_api {
   int (*thread_error)(const char** step);
 };
 
+/* Members never move: a compatible change only appends. */
+#define RSEQ_SLICE_API_MEMBER_OFFSET(k) (8 + (k) * sizeof(void (*)(void)))
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, abi_version) == 0, "abi_version first");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, size) == 4, "size second");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, thread_area) == RSEQ_SLICE_API_MEMBER_OFFSET(0),
+                         "version 1 layout");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, thread_enable) == RSEQ_SLICE_API_MEMBER_OFFSET(1),
+                         "version 1 layout");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, thread_section_area) == RSEQ_SLICE_API_MEMBER_OFFSET(2),
+                         "version 1 layout");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, thread_error) == RSEQ_SLICE_API_MEMBER_OFFSET(3),
+                         "version 1 layout");
+
 /* The type tag rseq-slice puts on its napi_external (napi_type_tag_object): fixed for good. */
 #define RSEQ_SLICE_API_TAG_LOWER 0x7273657173c1a9e1ULL
 #define RSEQ_SLICE_API_TAG_UPPER 0x5ab1e0a7e3f2d4c6ULL
