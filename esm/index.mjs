@@ -17,5 +17,7 @@ export const {
   SimulatedThread,
   SimulatedSignal,
   abi,
+  include,
+  native,
 } = rseqSlice;
 export default rseqSlice;

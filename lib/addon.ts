@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as abi from './abi';
+import type { NativeApi } from './native_api';
 import { platformOverride } from './platform';
 
 /** Who registered the thread's area: native/rseq_area.h `AreaOwner`, numbered alike. */
@@ -100,6 +101,8 @@ export interface NativeAddon {
   /** The ABI numbers the addon was compiled with (frozen). */
   readonly constants: NativeConstants;
   readonly btrl: boolean;
+  /** The C function table for other addons (native/native_api.cc); absent where the runtime refused to tag it. */
+  readonly native?: NativeApi;
 }
 
 export interface AddonState {

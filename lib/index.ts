@@ -21,7 +21,10 @@ export type {
 } from './simulator';
 export type { Outcome } from './abi';
 export type { PlatformInfo } from './platform';
+export { include } from './native_api';
+export type { NativeApi } from './native_api';
 import * as abiModule from './abi';
+import { nativeApi, type NativeApi } from './native_api';
 
 /**
  * The kernel ABI constants (area offsets, prctl and flag numbers, extension limits), frozen: a
@@ -32,3 +35,13 @@ export const abi: typeof abiModule = Object.freeze({ ...abiModule });
 export declare namespace abi {
   export type Outcome = abiModule.Outcome;
 }
+
+/**
+ * rseq-slice's C function table for other addons (include/rseq_slice.h), to pass to a consumer
+ * addon's init: `myAddon.init(require('rseq-slice').native)`. Null where the addon did not load
+ * (detect() says why). Read lazily: the addon loads on first access, not at import.
+ */
+export declare const native: NativeApi | null;
+// On module.exports, not `exports`: transpilers that rebuild a module's exports object (esbuild,
+// which tsx runs) would leave a getter on the original one behind.
+Object.defineProperty(module.exports, 'native', { enumerable: true, get: nativeApi });

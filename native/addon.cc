@@ -12,6 +12,7 @@
 #include "exec.h"
 #include "fast_path.h"
 #include "napi_args.h"
+#include "native_api.h"
 #include "rseq_area.h"
 #include "slice_syscalls.h"
 #include "thread_watch.h"
@@ -225,6 +226,10 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("constants", AbiConstants(env));
   exports.Set("probes", ProbeExports(env));
   exports.Set("btrl", Napi::Boolean::New(env, RSEQ_SLICE_HAVE_BTRL != 0));
+  // The C function table for other addons (include/rseq_slice.h). Left out, never thrown, where
+  // the runtime refuses it (lib/ then reports `native` as null).
+  napi_value native;
+  if (NativeApiExternal(env, &native) == napi_ok) exports.Set("native", Napi::Value(env, native));
   return exports;
 }
 

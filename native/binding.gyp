@@ -23,7 +23,7 @@
       "conditions": [
         ["rseq_slice_werror==1", {"cflags_cc": ["-Werror"]}],
         ["OS=='linux'", {
-          "sources": ["addon.cc", "rseq_area.cc", "slice_syscalls.cc", "exec.cc", "bench_loop.cc", "constants.cc", "diagnostics.cc", "thread_watch.cc"],
+          "sources": ["addon.cc", "rseq_area.cc", "slice_syscalls.cc", "exec.cc", "bench_loop.cc", "constants.cc", "diagnostics.cc", "thread_watch.cc", "native_api.cc"],
           "libraries": ["-ldl"],
           # Never unloaded (DF_1_NODELETE): Node dlcloses an addon with the last environment that
           # loaded it, and native/thread_watch.cc's record of ended threads must outlive them all,

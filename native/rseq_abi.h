@@ -18,6 +18,10 @@
 #include <sys/prctl.h>    // PR_RSEQ_SLICE_* (<linux/prctl.h> from Linux 7.0)
 #include <sys/syscall.h>  // __NR_rseq, __NR_rseq_slice_yield (from Linux 7.0)
 
+// The area's layout is the public header's (include/rseq_slice.h, which consumer addons build
+// with): one definition for both, checked below as well as there.
+#include "../include/rseq_slice.h"
+
 // prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, arg4, arg5): include/uapi/linux/prctl.h.
 // PR_RSEQ_SLICE_EXT_ENABLE is the enable bit of GET's result and SET's arg3.
 #ifndef PR_RSEQ_SLICE_EXTENSION
@@ -44,38 +48,17 @@ static_assert(AT_RSEQ_FEATURE_SIZE == 27 && AT_RSEQ_ALIGN == 28, "AT_RSEQ_* as i
 #endif
 static_assert(ENOTSUPP == 524, "ENOTSUPP as in include/linux/errno.h");
 
-// rseq_slice_yield(): 471 in the x86-64 table and in the generic table arm64, riscv64 and
-// loongarch64 use. Elsewhere, without the system's number, the call answers ENOSYS.
-#if !defined(__NR_rseq_slice_yield) && (defined(__x86_64__) || defined(__aarch64__) || \
-                                        (defined(__riscv) && __riscv_xlen == 64) || defined(__loongarch64))
-#define __NR_rseq_slice_yield 471
-#endif
+// rseq_slice_yield(): include/rseq_slice.h defines __NR_rseq_slice_yield where the system lacks it.
 #if defined(__NR_rseq_slice_yield) && (defined(__x86_64__) || defined(__aarch64__))
 static_assert(__NR_rseq_slice_yield == 471, "rseq_slice_yield as in the x86-64 and generic syscall tables");
 #endif
 
 namespace rseq_slice {
 
-// slice_ctrl: one u32 the kernel also reads as a whole. On little-endian machines `request` is
-// bit 0 and `granted` bit 8 of `all`; portable code addresses the bytes.
-union SliceCtrl {
-  uint32_t all;
-  struct {
-    uint8_t request;    // user sets 1; user or kernel clears
-    uint8_t granted;    // kernel only: user space must never write it
-    uint16_t reserved;  // nobody writes it
-  } bytes;
-};
-
-struct alignas(32) Rseq {
-  uint32_t cpu_id_start;  // kernel
-  uint32_t cpu_id;        // kernel (-1 uninitialised, -2 registration failed)
-  uint64_t rseq_cs;       // user (critical-section descriptor; this package never sets it)
-  uint32_t flags;         // kernel (read-only for user space)
-  uint32_t node_id;       // kernel
-  uint32_t mm_cid;        // kernel
-  SliceCtrl slice_ctrl;   // see above
-};
+// slice_ctrl (`all`, or the bytes `request`, `granted`, `reserved`) and the area: the public
+// header's C types, with who writes each field.
+using SliceCtrl = ::rseq_slice_control;
+using Rseq = ::rseq_slice_area;
 
 static_assert(offsetof(Rseq, cpu_id_start) == 0, "cpu_id_start offset");
 static_assert(offsetof(Rseq, cpu_id) == 4, "cpu_id offset");
@@ -142,7 +125,8 @@ constexpr uint32_t RSEQ_SIG = 0;
 
 // Bit of `request` in slice_ctrl.all on little-endian machines (the x86-64 btrl path relies on
 // it), as tools/testing/selftests/rseq/slice_test.c names it.
-constexpr uint32_t RSEQ_SLICE_EXT_REQUEST_BIT = 0;
+constexpr uint32_t RSEQ_SLICE_EXT_REQUEST_BIT = RSEQ_SLICE_REQUEST_BIT;
+static_assert(RSEQ_SLICE_EXT_REQUEST_BIT == 0, "request is bit 0 of slice_ctrl.all");
 
 // The extension length the kernel accepts in debugfs rseq/slice_ext_nsec (kernel/rseq.c:
 // rseq_slice_ext_nsecs_min, _max, and the boot value rseq_slice_ext_nsecs). Our names.

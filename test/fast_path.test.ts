@@ -1,6 +1,7 @@
 /**
  * The native fast path (native/fast_path.h) outside Node: the x86-64 btrl path and the portable
- * path other architectures build, each compiled with the addon's warning flags and run.
+ * path other architectures build, each compiled with the addon's warning flags and run; and the
+ * public header it shares the code with (include/rseq_slice.h), compiled as C11.
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,6 +12,8 @@ import { ROOT, skipBecause } from './helpers';
 
 const SOURCE = path.join(ROOT, 'test', 'fast_path_check.cc');
 const SOURCES = [SOURCE, path.join(ROOT, 'native', 'slice_syscalls.cc')];
+/** The same checks through the public header, from C11 (include/rseq_slice.h). */
+const C11_SOURCE = path.join(ROOT, 'test', 'rseq_slice_c11_check.c');
 
 describe('native fast path, compiled standalone', () => {
   let dir = '';
@@ -33,6 +36,29 @@ describe('native fast path, compiled standalone', () => {
         skipBecause(this, `btrl exists only on x86-64 (this is ${process.arch})`);
       const exe = path.join(dir, `check-${expected}`);
       execFileSync('g++', ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', ...defines, '-o', exe, ...SOURCES]);
+      const r = spawnSync(exe, { encoding: 'utf8' });
+      expect(r.stdout, r.stdout).to.not.contain('FAIL');
+      expect(r.status, r.stdout).to.equal(0);
+      expect(r.stdout).to.contain(`path: ${expected}`);
+    });
+
+    it(`${name}: the public header from C11, a NULL area a no-op, errno kept`, function () {
+      if (expected === 'btrl' && process.arch !== 'x64')
+        skipBecause(this, `btrl exists only on x86-64 (this is ${process.arch})`);
+      if (spawnSync('gcc', ['--version']).status !== 0) skipBecause(this, 'no gcc to compile the C check');
+      const exe = path.join(dir, `c11-check-${expected}`);
+      execFileSync('gcc', [
+        '-std=c11',
+        '-O2',
+        '-Wall',
+        '-Wextra',
+        '-Wpedantic',
+        '-Werror',
+        ...defines,
+        '-o',
+        exe,
+        C11_SOURCE,
+      ]);
       const r = spawnSync(exe, { encoding: 'utf8' });
       expect(r.stdout, r.stdout).to.not.contain('FAIL');
       expect(r.status, r.stdout).to.equal(0);

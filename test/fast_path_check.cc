@@ -1,7 +1,8 @@
 // Checks native/fast_path.h outside Node, on an area in ordinary memory where the test plays the
 // kernel's part (a grant: request 1 -> 0, granted 0 -> 1). Built twice by test/fast_path.test.ts:
 // the x86-64 btrl path and the portable path (-DRSEQ_SLICE_PORTABLE_FAST_PATH) other
-// architectures use. Prints one line per check; exits 1 on the first failure.
+// architectures use. Also checks the public header's C++ part (rseq_slice::Section, SpinLock) over
+// the same code. Prints one line per check; exits 1 when any failed.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -43,6 +44,31 @@ int main() {
   Check("granted at exit calls the yield syscall", outcome == kRaced || outcome == -ENOSYS);
   Check("exit never writes granted", area.slice_ctrl.bytes.granted == 1);
   Check("exit leaves request clear", area.slice_ctrl.bytes.request == 0);
+  // The public header's C++ part over the same code: a section for a guard's lifetime, and a spin
+  // lock whose holder is in a section; a NULL area makes both no-ops.
+  area.slice_ctrl.all = 0;
+  {
+    rseq_slice::Section section(&area);
+    Check("Section enters on construction", area.slice_ctrl.bytes.request == 1);
+  }
+  Check("Section exits on destruction", area.slice_ctrl.all == 0);
+  {
+    rseq_slice::Section section(&area);
+    Check("Section::end is the exit's outcome", section.end() == kClean && area.slice_ctrl.all == 0);
+  }
+  Check("an ended Section does not exit again", area.slice_ctrl.all == 0);
+  rseq_slice::SpinLock lock;
+  lock.lock(&area);
+  Check("a locked SpinLock holds a section", area.slice_ctrl.bytes.request == 1);
+  Check("try_lock of a held SpinLock fails and leaves the holder's section",
+        !lock.try_lock(nullptr) && area.slice_ctrl.bytes.request == 1);
+  Check("unlock ends the holder's section", lock.unlock() == kClean && area.slice_ctrl.all == 0);
+  {
+    rseq_slice::SpinLock::Guard guard(lock, &area);
+    Check("Guard locks", !lock.try_lock(nullptr) && area.slice_ctrl.bytes.request == 1);
+  }
+  Check("Guard unlocks", lock.try_lock(nullptr) && area.slice_ctrl.all == 0);
+  Check("a NULL area's section is a clean no-op", lock.unlock() == kClean);
   std::printf("path: %s\n", RSEQ_SLICE_HAVE_BTRL ? "btrl" : "portable");
   return failures ? 1 : 0;
 }

@@ -1,0 +1,166 @@
+/**
+ * A consumer addon of the native API (test/consumer: its own binding.gyp, include/rseq_slice.h
+ * found through require('rseq-slice').include), built here with the project's node-gyp: init with
+ * the table and clear refusals of anything else; sections on the JavaScript thread, on libuv pool
+ * threads and on std::threads under one contended spin lock, with no lost update; each thread's
+ * "why not" is the host's.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { native, include, errnoName } from '../lib';
+import type { ConsumerAddon, ConsumerCounts } from './consumer_types';
+import { DIST, ROOT, fixtureJson, skipBecause } from './helpers';
+
+const CONSUMER_DIR = path.join(ROOT, 'test', 'consumer');
+const BINARY = path.join(CONSUMER_DIR, 'build', 'Release', 'consumer.node');
+const NODE_GYP = path.join(ROOT, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+const ENOSYS_ = 38;
+
+/** The running node's own headers when its installation has them (as scripts/build-addon). */
+function nodedirEnv(): NodeJS.ProcessEnv {
+  const prefix = path.resolve(process.execPath, '..', '..');
+  const hasHeaders = fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'));
+  return !process.env.npm_config_nodedir && hasHeaders ? { npm_config_nodedir: prefix } : {};
+}
+
+interface Scenario {
+  js: ConsumerCounts[];
+  pool: ConsumerCounts[];
+  thread: ConsumerCounts[];
+  counter: number;
+  expected: number;
+  /** prctl SET ENABLE as JavaScript's addon asked it on the fixture's main thread: 0 or -errno. */
+  hostSet: number | null;
+}
+
+function describeRuns(kind: string, runs: ConsumerCounts[]): string {
+  const sum = (k: keyof ConsumerCounts): number => runs.reduce((s, r) => s + (r[k] as number), 0);
+  const first = runs[0] as ConsumerCounts;
+  const why = first.whyNot === 0 ? 'enabled' : `why not: ${errnoName(first.whyNot)} at ${first.step}`;
+  return (
+    `${kind} (${runs.length} run${runs.length === 1 ? '' : 's'}): ${sum('sections')} sections, clean ${sum('clean')}, ` +
+    `yielded ${sum('yielded')}, raced ${sum('raced')}, revoked ${sum('revoked')}, waited ${sum('waited')}; ${why}`
+  );
+}
+
+function checkScenario(r: Scenario, n: number): void {
+  expect(r.hostSet, 'the addon answered prctl').to.be.a('number');
+  const host = r.hostSet as number;
+  for (const [kind, runs] of [
+    ['JavaScript thread', r.js],
+    ['libuv pool', r.pool],
+    ['std::thread', r.thread],
+  ] as const) {
+    console.log(`      ${describeRuns(kind, runs)}`);
+    for (const run of runs) {
+      expect(run.sections, kind).to.equal(n);
+      expect(run.clean + run.yielded + run.raced + run.revoked, `${kind}: outcomes add up`).to.equal(n);
+      expect(run.errors, `${kind}: no yield failed`).to.equal(0);
+      expect(run.hasArea, `${kind}: the thread has an area`).to.equal(true);
+      if (host < 0) {
+        // The host cannot grant: the same errno on every kind of thread, sections are no-ops.
+        expect(run.whyNot, kind).to.equal(-host);
+        expect(run.step, kind).to.equal('prctl(PR_RSEQ_SLICE_EXTENSION, SET)');
+        expect(run.enabled, kind).to.equal(false);
+        expect(run.clean, `${kind}: no-op sections are clean`).to.equal(n);
+      } else {
+        expect(run.whyNot, kind).to.equal(0);
+        expect(run.enabled, kind).to.equal(true);
+      }
+    }
+  }
+  expect(r.counter, 'every increment under the lock counted (no lost update)').to.equal(r.expected);
+  const waited = [...r.js, ...r.pool, ...r.thread].reduce((s, x) => s + x.waited, 0);
+  expect(waited, 'the lock was contended across threads').to.be.above(0);
+}
+
+describe('a consumer addon of the native API (test/consumer)', function () {
+  this.timeout(300_000);
+  let consumer: ConsumerAddon;
+
+  before(function () {
+    if (process.platform !== 'linux') skipBecause(this, 'the native API is Linux-only');
+    for (const tool of ['g++', 'cc', 'make'])
+      if (spawnSync(tool, ['--version']).status !== 0) skipBecause(this, `no ${tool} to build the consumer addon`);
+    if (!fs.existsSync(path.join(DIST, 'index.js')))
+      throw new Error(
+        'dist/ is missing: the consumer finds the header through require("rseq-slice"); run npm run build',
+      );
+    if (native === null) skipBecause(this, "rseq-slice's addon did not load here, so there is no table to hand over");
+    const r = spawnSync(process.execPath, [NODE_GYP, 'rebuild', '--loglevel=warn', '--directory', CONSUMER_DIR], {
+      env: { ...process.env, ...nodedirEnv() },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`node-gyp could not build test/consumer:\n${r.stdout}\n${r.stderr}`);
+    consumer = require(BINARY) as ConsumerAddon;
+  });
+
+  it("resolves the header's directory as a consumer's binding.gyp does", () => {
+    const r = spawnSync(process.execPath, ['-p', "require('rseq-slice').include"], {
+      cwd: CONSUMER_DIR,
+      encoding: 'utf8',
+    });
+    expect(r.stdout.trim()).to.equal(path.join(ROOT, 'include'));
+    expect(include).to.equal(path.join(ROOT, 'include'));
+    expect(fs.existsSync(path.join(include, 'rseq_slice.h'))).to.equal(true);
+  });
+
+  it('refuses calls before init, and anything but the table at init, with a clear error', () => {
+    expect(() => consumer.runJs(1)).to.throw(/init\(require\('rseq-slice'\)\.native\) first/);
+    const refusals: Array<[string, unknown, RegExp]> = [
+      ['null', null, /native API is unavailable .*detect\(\)/],
+      ['undefined', undefined, /native API is unavailable/],
+      ['a number', 42, /expected require\('rseq-slice'\)\.native \(a napi_external\)/],
+      ['an object', {}, /expected require\('rseq-slice'\)\.native/],
+      [
+        'an untagged external',
+        consumer.fakeTable(1, 4096, false),
+        /not rseq-slice's native API \(its type tag differs\)/,
+      ],
+      ['a newer version', consumer.fakeTable(1000, 4096, true), /newer \(incompatible version\).*rebuild the addon/],
+      ['an older version', consumer.fakeTable(0, 4096, true), /older \(incompatible version\).*upgrade rseq-slice/],
+      ['a shorter table', consumer.fakeTable(1, 8, true), /lacks functions.*upgrade rseq-slice/],
+    ];
+    for (const [label, value, message] of refusals) {
+      for (const init of [consumer.init, consumer.initFromC]) {
+        let error: unknown;
+        try {
+          init(value);
+        } catch (err) {
+          error = err;
+        }
+        expect(error, label).to.be.instanceOf(Error);
+        expect((error as Error).message, label).to.match(message);
+        expect((error as { code?: string }).code).to.equal('ERR_RSEQ_SLICE_API');
+      }
+    }
+    expect(() => consumer.runJs(1), 'a refused init leaves the consumer uninitialised').to.throw(/first/);
+  });
+
+  it('takes the table at init (from C++ and from C) and runs sections on this thread', () => {
+    consumer.initFromC(native);
+    consumer.init(native);
+    expect(consumer.cSection()).to.be.oneOf([0, 1, 2, 3]);
+    const why = consumer.whyNot();
+    expect(why.hasArea).to.equal(true);
+    expect(why.enabled).to.equal(why.whyNot === 0);
+    if (why.whyNot !== 0) expect(why.whyNot).to.not.equal(ENOSYS_);
+    const run = consumer.runJs(1000);
+    expect(run.sections).to.equal(1000);
+    expect(run.clean + run.yielded + run.raced + run.revoked).to.equal(1000);
+  });
+
+  const N = 20_000;
+  it('runs contended sections on the JavaScript thread, pool threads and std::threads: no lost update, the host\'s "why not"', () => {
+    checkScenario(fixtureJson<Scenario>('consumer_scenario.ts', [BINARY, String(N), '4', '2']), N);
+  });
+
+  it("the same with glibc's registration off: rseq-slice registers an area on every kind of thread", () => {
+    const r = fixtureJson<Scenario>('consumer_scenario.ts', [BINARY, String(N), '4', '2'], {
+      env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
+    });
+    checkScenario(r, N);
+  });
+});

@@ -1,0 +1,35 @@
+/** The consumer addon's surface (test/consumer/consumer.cc), for test/consumer.test.ts and its fixture. */
+import type { NativeApi } from '../lib';
+
+/** What one run of sections on one thread saw. */
+export interface ConsumerCounts {
+  sections: number;
+  /** lock() calls that found the lock held (contention). */
+  waited: number;
+  clean: number;
+  yielded: number;
+  raced: number;
+  revoked: number;
+  /** Exits whose yield failed (-errno). */
+  errors: number;
+  /** thread_error(): errno of the failing step, 0 when enabled. */
+  whyNot: number;
+  step: string | null;
+  /** thread_section_area() gave an area. */
+  enabled: boolean;
+  /** thread_area() found or registered one. */
+  hasArea: boolean;
+}
+
+export interface ConsumerAddon {
+  init(native: NativeApi | null | unknown): void;
+  initFromC(native: NativeApi | null | unknown): void;
+  fakeTable(abiVersion: number, size: number, tagged: boolean): unknown;
+  runJs(n: number): ConsumerCounts;
+  runPool(n: number, done: (counts: ConsumerCounts) => void): void;
+  startThreads(count: number, n: number): void;
+  joinThreads(): ConsumerCounts[];
+  counter(): number;
+  cSection(): number;
+  whyNot(): ConsumerCounts;
+}
