@@ -4,17 +4,19 @@
  * A section asks the Linux scheduler (the rseq time slice extension, Linux 7.0+) not to preempt
  * the calling thread until the section ends. Entering is one byte store; leaving is one
  * test-and-clear, plus the rseq_slice_yield() system call only when the kernel granted an
- * extension. Nothing here calls into rseq-slice's addon: the per-thread area comes from its
+ * extension. Nothing here calls into rseq-slice's addon: the per-thread state comes from its
  * function table (struct rseq_slice_api, below), obtained once at the consumer addon's init from
- * JavaScript: `myAddon.init(require('rseq-slice').native)`.
+ * JavaScript: `myAddon.init(require('rseq-slice').native)`. A thread gets its state once
+ * (api->thread()) and passes it to rseq_slice_begin/rseq_slice_end, Section or SpinLock.
  *
  * Find this directory from binding.gyp:
  *   "include_dirs": ["<!(node -p \"require('rseq-slice').include\")"]
  *
- * Rules: one section per thread at a time; no system call inside a section except the yield this
- * header makes at exit (any system call ends a grant); keep sections shorter than the extension
- * (5 us by default). A NULL area (a thread or kernel that cannot be granted anything) makes every
- * section a no-op.
+ * Rules: sections of a thread nest as one (rseq-slice's JavaScript ones included): only the
+ * outermost end clears the request and yields; no system call inside a section except the yield
+ * this header makes at exit (any system call ends a grant); keep sections shorter than the
+ * extension (5 us by default). A thread or kernel that cannot be granted anything has a NULL area,
+ * and its sections cost a few instructions.
  *
  * Define RSEQ_SLICE_PORTABLE_FAST_PATH to use the portable byte load/store exit on x86-64 too.
  * Include node_api.h (or js_native_api.h) before this header, or define RSEQ_SLICE_WITH_NODE_API,
@@ -119,7 +121,8 @@ enum rseq_slice_outcome {
   RSEQ_SLICE_CLEAN = 0,   /* request was still set: nothing happened (also: NULL area) */
   RSEQ_SLICE_YIELDED = 1, /* granted, and the yield gave the CPU up within the extension */
   RSEQ_SLICE_RACED = 2,   /* granted, but the grant ended before the yield (it answered 0) */
-  RSEQ_SLICE_REVOKED = 3  /* both bytes clear: the grant was revoked or the thread was scheduled */
+  RSEQ_SLICE_REVOKED = 3, /* both bytes clear: the grant was revoked or the thread was scheduled */
+  RSEQ_SLICE_NESTED = 4   /* rseq_slice_end of an inner section: nothing done (the outermost end reports) */
 };
 
 static inline void rseq_slice_compiler_barrier(void) { __asm__ __volatile__("" ::: "memory"); }
@@ -147,7 +150,9 @@ static inline long rseq_slice_sys_yield(void) {
 #endif
 }
 
-/* Enters a section: one byte store of `request`, then a compiler barrier (nothing of the section
+/* The raw primitives over an area, which do not nest (use rseq_slice_begin/rseq_slice_end below,
+   which do): rseq-slice's own addon runs them under its nesting.
+   Enters a section: one byte store of `request`, then a compiler barrier (nothing of the section
    moves before it). No atomic instruction: the area is only ever touched by this thread's CPU. */
 static inline void rseq_slice_enter(struct rseq_slice_area* area) {
   if (__builtin_expect(area == NULL, 0)) return;
@@ -204,6 +209,47 @@ static inline long rseq_slice_exit(struct rseq_slice_area* area) {
   return RSEQ_SLICE_REVOKED;
 }
 
+/* ---- Sections that nest: one per thread, shared with JavaScript ---- */
+
+/*
+ * The calling thread's sections, one struct per thread, owned by rseq-slice's addon and shared by
+ * every user of the thread: rseq-slice's JavaScript handles (open(), SliceMutex) and every addon
+ * built on this header. The kernel sees one `request` byte per thread, so sections nest as one:
+ * only the outermost begin sets `request`, and only the outermost end clears it and yields. A
+ * native section opened inside a JavaScript one (or the reverse) never ends the outer one.
+ * Get it once per thread from api->thread(); it stays valid until the thread exits.
+ */
+struct rseq_slice_thread {
+  /* rseq-slice: the area sections request on, set when the extension is enabled for the thread;
+     NULL otherwise (sections then only count depth). Read-only for users. */
+  struct rseq_slice_area* area;
+  /* Whoever begins or ends a section on this thread (only this thread): the sections open now,
+     JavaScript's and native ones together. */
+  int32_t depth;
+  int32_t reserved; /* nobody writes it */
+};
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_thread, area) == 0, "area first");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_thread, depth) == sizeof(void*), "depth after area");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_thread, reserved) == sizeof(void*) + 4, "reserved after depth");
+
+/* Begins a section on the calling thread (`t` from api->thread()): only the outermost one sets
+   `request`. No call, no atomic instruction. */
+static inline void rseq_slice_begin(struct rseq_slice_thread* t) {
+  if (t->depth++ == 0)
+    rseq_slice_enter(t->area);
+  else
+    rseq_slice_compiler_barrier();
+}
+
+/* Ends a section: RSEQ_SLICE_NESTED for an inner one (nothing done); for the outermost, what
+   rseq_slice_exit returns. -EINVAL without a section to end (nothing done). */
+static inline long rseq_slice_end(struct rseq_slice_thread* t) {
+  rseq_slice_compiler_barrier();
+  if (__builtin_expect(t->depth <= 0, 0)) return -EINVAL;
+  if (--t->depth != 0) return RSEQ_SLICE_NESTED;
+  return rseq_slice_exit(t->area);
+}
+
 /* ---- The function table rseq-slice's addon exports (require('rseq-slice').native) ---- */
 
 /*
@@ -235,6 +281,11 @@ struct rseq_slice_api {
      without the extension or booted with it off, or a legacy 32-byte registration (glibc before
      2.41: run with GLIBC_TUNABLES=glibc.pthread.rseq=0 so rseq-slice registers an optimized area). */
   int (*thread_error)(const char** step);
+  /* The calling thread's section state (never NULL; calls thread_enable): what rseq_slice_begin,
+     rseq_slice_end, Section and SpinLock take. Its depth is the one rseq-slice's JavaScript
+     handles of the thread count in, where the runtime allows external ArrayBuffers (not in a V8
+     sandbox, e.g. Electron: there JavaScript and native sections nest separately). */
+  struct rseq_slice_thread* (*thread)(void);
 };
 
 /* Members never move: a compatible change only appends. */
@@ -248,6 +299,8 @@ RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, thread_enable) == RSEQ_
 RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, thread_section_area) == RSEQ_SLICE_API_MEMBER_OFFSET(2),
                          "version 1 layout");
 RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, thread_error) == RSEQ_SLICE_API_MEMBER_OFFSET(3),
+                         "version 1 layout");
+RSEQ_SLICE_STATIC_ASSERT(offsetof(struct rseq_slice_api, thread) == RSEQ_SLICE_API_MEMBER_OFFSET(4),
                          "version 1 layout");
 
 /* The type tag rseq-slice puts on its napi_external (napi_type_tag_object): fixed for good. */
@@ -302,31 +355,32 @@ static inline const char* rseq_slice_api_from_napi(napi_env env, napi_value valu
 /* ---- C++: an RAII section and a spin lock that holds a section while locked ---- */
 namespace rseq_slice {
 
-/* One section for the guard's lifetime, or until end(). A NULL area makes it a no-op. */
+/* One section for the guard's lifetime, or until end(); nests with every other section of the
+   thread (rseq_slice_begin/rseq_slice_end). */
 class Section {
  public:
-  explicit Section(rseq_slice_area* area) noexcept : area_(area) { rseq_slice_enter(area_); }
+  explicit Section(rseq_slice_thread* thread) noexcept : thread_(thread) { rseq_slice_begin(thread_); }
   ~Section() {
-    if (!ended_) (void)rseq_slice_exit(area_);
+    if (!ended_) (void)rseq_slice_end(thread_);
   }
   Section(const Section&) = delete;
   Section& operator=(const Section&) = delete;
-  /* Ends the section early: its rseq_slice_outcome, or -errno (see rseq_slice_exit). */
+  /* Ends the section early: see rseq_slice_end (-EINVAL when already ended). */
   long end() noexcept {
-    if (ended_) return RSEQ_SLICE_CLEAN;
+    if (ended_) return -EINVAL;
     ended_ = true;
-    return rseq_slice_exit(area_);
+    return rseq_slice_end(thread_);
   }
 
  private:
-  rseq_slice_area* area_;
+  rseq_slice_thread* thread_;
   bool ended_ = false;
 };
 
 /*
  * A test-and-test-and-set spin lock whose holder is in a section from just before it takes the
  * lock until it releases it, so the scheduler is asked not to preempt it while it holds the lock.
- * Waiting happens outside any section. Each thread passes its own area (NULL: no section).
+ * Waiting happens outside the lock's section. Each thread passes its own state (api->thread()).
  */
 class SpinLock {
  public:
@@ -334,46 +388,41 @@ class SpinLock {
   SpinLock(const SpinLock&) = delete;
   SpinLock& operator=(const SpinLock&) = delete;
 
-  void lock(rseq_slice_area* area) noexcept {
+  void lock(rseq_slice_thread* thread) noexcept {
     for (;;) {
       while (word_.load(std::memory_order_relaxed) != 0) rseq_slice_cpu_relax();
-      rseq_slice_enter(area);
-      if (word_.exchange(1, std::memory_order_acquire) == 0) {
-        holder_area_ = area;
-        return;
-      }
-      (void)rseq_slice_exit(area);  // lost the race: wait outside the section
+      if (try_lock(thread)) return;
     }
   }
-  bool try_lock(rseq_slice_area* area) noexcept {
+  bool try_lock(rseq_slice_thread* thread) noexcept {
     if (word_.load(std::memory_order_relaxed) != 0) return false;
-    rseq_slice_enter(area);
+    rseq_slice_begin(thread);
     if (word_.exchange(1, std::memory_order_acquire) == 0) {
-      holder_area_ = area;
+      holder_ = thread;
       return true;
     }
-    (void)rseq_slice_exit(area);
+    (void)rseq_slice_end(thread);  // lost the race: wait outside the section
     return false;
   }
-  /* Releases the lock, then ends the holder's section: its rseq_slice_outcome, or -errno. */
+  /* Releases the lock, then ends the holder's section: see rseq_slice_end. */
   long unlock() noexcept {
-    rseq_slice_area* area = holder_area_;
+    rseq_slice_thread* thread = holder_;
     word_.store(0, std::memory_order_release);
-    return rseq_slice_exit(area);
+    return rseq_slice_end(thread);
   }
 
   /* RAII: locks for the guard's lifetime. */
   class Guard {
    public:
-    Guard(SpinLock& lock, rseq_slice_area* area) noexcept : lock_(lock) { lock_.lock(area); }
+    Guard(SpinLock& lock, rseq_slice_thread* thread) noexcept : lock_(lock) { lock_.lock(thread); }
     ~Guard() {
       if (!unlocked_) (void)lock_.unlock();
     }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
-    /* Unlocks early: the section's outcome (see SpinLock::unlock). */
+    /* Unlocks early: the section's outcome (see SpinLock::unlock); -EINVAL when already unlocked. */
     long unlock() noexcept {
-      if (unlocked_) return RSEQ_SLICE_CLEAN;
+      if (unlocked_) return -EINVAL;
       unlocked_ = true;
       return lock_.unlock();
     }
@@ -385,7 +434,7 @@ class SpinLock {
 
  private:
   std::atomic<int> word_{0};
-  rseq_slice_area* holder_area_ = nullptr;  // written and read by the holder only
+  rseq_slice_thread* holder_ = nullptr;  // written and read by the holder only
 };
 
 }  // namespace rseq_slice

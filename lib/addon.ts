@@ -56,6 +56,11 @@ export interface NativeAddon {
   areaInfo(defaultOn: boolean): NativeAreaInfo;
   /** The thread's area as a 32-byte ArrayBuffer; -errno without an area; 1 if refused. */
   areaView(): ArrayBuffer | number;
+  /**
+   * The thread's section depth (include/rseq_slice.h `rseq_slice_thread.depth`) as a 4-byte
+   * ArrayBuffer, shared with addons' native sections; 1 where the runtime refuses external buffers.
+   */
+  threadNesting(): ArrayBuffer | number;
   /** The signed 32-bit field at this byte offset of the area (a multiple of 4, 0 to 28); null without an area. */
   readField(offset: number): number | null;
   /** prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, arg4, arg5); each argument 0 to 2**32 - 1. */

@@ -47,13 +47,13 @@ export interface SectionClock {
 }
 
 /**
- * The nesting depth of the sections over one area. Every handle over that area holds the same
- * object: the kernel sees one `request` byte per thread, so a section is one per thread, however
- * many handles enter it.
+ * The nesting depth of the sections over one area, in element 0. Every handle over that area holds
+ * the same array: the kernel sees one `request` byte per thread, so a section is one per thread,
+ * however many handles enter it. On the native backend the array views the addon's per-thread
+ * depth (include/rseq_slice.h `rseq_slice_thread.depth`), which addons' native sections on the
+ * thread count in too.
  */
-export interface SectionNesting {
-  depth: number;
-}
+export type SectionNesting = Int32Array;
 
 export interface SliceBackend extends SliceKernel {
   readonly sections: AreaSections | NativeCallSections;

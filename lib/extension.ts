@@ -121,7 +121,7 @@ export class SliceExtension {
 
   private set(on: boolean): void {
     // The thread's depth: a section another handle of this thread opened counts too.
-    if (this.#nesting.depth !== 0) {
+    if (this.#nesting[0] !== 0) {
       throw new Error(
         `${on ? 'enable' : 'disable'}() inside a critical section: call it outside enter()/exit() (its syscall would end any grant)`,
       );
@@ -134,7 +134,7 @@ export class SliceExtension {
    * handle of the thread: only the outermost enter() sets `request`.
    */
   enter(): void {
-    if (this.#nesting.depth++ !== 0) return;
+    if (this.#nesting[0]++ !== 0) return;
     const area = this.#fastArea;
     if (area !== null) area[REQUEST] = 1;
     else this.#slowEnter();
@@ -148,7 +148,7 @@ export class SliceExtension {
       try {
         (this.#calls as NativeCallSections).enter();
       } catch (err) {
-        this.#nesting.depth = 0; // no section started: the next enter() must try again, not nest
+        this.#nesting[0] = 0; // no section started: the next enter() must try again, not nest
         throw err;
       }
     }
@@ -161,8 +161,8 @@ export class SliceExtension {
    */
   exit(): Outcome {
     const nesting = this.#nesting;
-    if (nesting.depth !== 1) return this.#innerExit();
-    nesting.depth = 0;
+    if (nesting[0] !== 1) return this.#innerExit();
+    nesting[0] = 0;
     const area = this.#fastArea;
     if (area === null) return this.#exitPath(undefined);
     // The zero-call case: `request` still set and nothing granted. Clear request first, then
@@ -186,7 +186,7 @@ export class SliceExtension {
    */
   exitAround(between: () => void): Outcome {
     const nesting = this.#nesting;
-    if (nesting.depth !== 1) {
+    if (nesting[0] !== 1) {
       // `between` wakes SliceMutex's waiters on a word already released: it runs even when this
       // exit is a misuse that throws.
       try {
@@ -195,14 +195,14 @@ export class SliceExtension {
         between();
       }
     }
-    nesting.depth = 0;
+    nesting[0] = 0;
     return this.#exitPath(between);
   }
 
   #innerExit(): Outcome {
     const nesting = this.#nesting;
-    if (nesting.depth === 0) throw new Error('exit() without a matching enter()');
-    nesting.depth--;
+    if (nesting[0] === 0) throw new Error('exit() without a matching enter()');
+    nesting[0]--;
     return 'clean';
   }
 
@@ -290,7 +290,7 @@ export class SliceExtension {
 
   /** The thread's nesting depth over this handle's area, whichever handles entered (0 outside a section). */
   get depthLevel(): number {
-    return this.#nesting.depth;
+    return this.#nesting[0];
   }
 
   /**

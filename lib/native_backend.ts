@@ -48,13 +48,23 @@ export function nativeArea(addon: NativeAddon, defaultOn: boolean): NativeAreaIn
 }
 
 // The calling thread's one nesting depth: every native handle of the thread works on the same
-// real area. Module state is per thread (each worker_threads worker loads its own copy).
-const THREAD_NESTING: SectionNesting = { depth: 0 };
+// real area. Module state is per thread (each worker_threads worker loads its own copy). It is
+// the addon's per-thread depth, shared with addons' native sections (include/rseq_slice.h), where
+// the runtime allows the external view; else JavaScript's own (native sections nest apart).
+let threadNesting: SectionNesting | undefined;
+
+function nestingOf(addon: NativeAddon): SectionNesting {
+  if (threadNesting === undefined) {
+    const view = addon.threadNesting();
+    threadNesting = typeof view === 'number' ? new Int32Array(1) : new Int32Array(view);
+  }
+  return threadNesting;
+}
 
 export class NativeBackend implements SliceBackend {
   readonly kind = 'native' as const;
   readonly clock = null;
-  readonly nesting = THREAD_NESTING;
+  readonly nesting: SectionNesting;
   readonly sections: AreaSections | NativeCallSections;
   readonly readField: FieldReader;
 
@@ -62,6 +72,7 @@ export class NativeBackend implements SliceBackend {
     private readonly addon: NativeAddon,
     useView: boolean,
   ) {
+    this.nesting = nestingOf(addon);
     const view = useView ? addon.areaView() : 1;
     this.sections =
       typeof view === 'number' ? nativeCallSections(addon) : { kind: 'javascript', area: new Uint8Array(view) };

@@ -41,7 +41,7 @@ const THREAD_NESTING = new WeakMap<SimulatedThread, SectionNesting>();
 
 function nestingOf(thread: SimulatedThread): SectionNesting {
   let nesting = THREAD_NESTING.get(thread);
-  if (nesting === undefined) THREAD_NESTING.set(thread, (nesting = { depth: 0 }));
+  if (nesting === undefined) THREAD_NESTING.set(thread, (nesting = new Int32Array(1)));
   return nesting;
 }
 

@@ -81,6 +81,16 @@ Napi::Value AreaView(const Napi::CallbackInfo& info) {
   return data->view.Value();
 }
 
+// The thread's section depth, shared with addons using include/rseq_slice.h, as a 4-byte external
+// view for JavaScript's native handles; 1 when the runtime refuses external buffers (V8 sandbox:
+// JavaScript then counts its own depth, and its sections and native ones nest separately).
+Napi::Value ThreadNesting(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_value buffer;
+  if (ExternalArrayBuffer(env, ThreadDepth(), sizeof(int32_t), &buffer) != napi_ok) return Napi::Number::New(env, 1);
+  return Napi::Value(env, buffer);
+}
+
 // The signed 32-bit field at a byte offset of the thread's area (one word of it: 0, 4, ... 28),
 // or null when the thread has none. For runtimes that refuse the external view.
 Napi::Value ReadField(const Napi::CallbackInfo& info) {
@@ -212,6 +222,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("areaInfo", Napi::Function::New(env, AreaInfo, "areaInfo"));
   exports.Set("areaView", Napi::Function::New(env, AreaView, "areaView"));
   exports.Set("readField", Napi::Function::New(env, ReadField, "readField"));
+  exports.Set("threadNesting", Napi::Function::New(env, ThreadNesting, "threadNesting"));
   exports.Set("prctl", Napi::Function::New(env, Prctl, "prctl"));
   exports.Set("sliceYield", Napi::Function::New(env, Yield, "sliceYield"));
   exports.Set("schedGetcpu", Napi::Function::New(env, SchedCpu, "schedGetcpu"));

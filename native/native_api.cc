@@ -23,6 +23,10 @@ struct ApiThreadState {
 };
 thread_local ApiThreadState apiState;
 
+// The thread's sections (include/rseq_slice.h): `area` set by thread_enable once the extension is
+// enabled, `depth` shared with JavaScript through ThreadDepth().
+thread_local rseq_slice_thread apiThread = {nullptr, 0, 0};
+
 constexpr const char* kStepRegistration = "rseq registration";
 constexpr const char* kStepPrctl = "prctl(PR_RSEQ_SLICE_EXTENSION, SET)";
 
@@ -47,6 +51,7 @@ int ApiThreadEnable() {
     return -t.error;
   }
   t.area = s.area;
+  apiThread.area = s.area;
   return 0;
 }
 
@@ -61,13 +66,20 @@ int ApiThreadError(const char** step) {
   return apiState.error;
 }
 
+rseq_slice_thread* ApiThread() {
+  ApiThreadEnable();
+  return &apiThread;
+}
+
 // One table for the process: every environment (main thread, workers) exports the same pointer.
 const rseq_slice_api kApi = {
-    RSEQ_SLICE_API_VERSION, sizeof(rseq_slice_api), ApiThreadArea,
-    ApiThreadEnable,        ApiThreadSectionArea,   ApiThreadError,
+    RSEQ_SLICE_API_VERSION, sizeof(rseq_slice_api), ApiThreadArea, ApiThreadEnable,
+    ApiThreadSectionArea,   ApiThreadError,         ApiThread,
 };
 
 }  // namespace
+
+int32_t* ThreadDepth() { return &apiThread.depth; }
 
 napi_status NativeApiExternal(napi_env env, napi_value* result) {
   static const napi_type_tag tag = {RSEQ_SLICE_API_TAG_LOWER, RSEQ_SLICE_API_TAG_UPPER};

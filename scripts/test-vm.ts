@@ -45,6 +45,7 @@ const VARIANTS: Variant[] = [
       [false, 'differential.vm.ts'],
       [true, 'optimized.vm.ts'],
       [true, 'nesting.vm.ts'],
+      [true, 'native-nesting.vm.ts'],
     ],
   },
   { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },

@@ -9,9 +9,11 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { native, include, errnoName } from '../lib';
+import { detect, native, include, errnoName } from '../lib';
+import { addonState, type NativeAddon } from '../lib/addon';
 import type { ConsumerAddon, ConsumerCounts } from './consumer_types';
 import { DIST, ROOT, fixtureJson, skipBecause } from './helpers';
+import { checkJsNativeNesting, RSEQ_SLICE_NESTED } from './native_nesting';
 
 const CONSUMER_DIR = path.join(ROOT, 'test', 'consumer');
 const BINARY = path.join(CONSUMER_DIR, 'build', 'Release', 'consumer.node');
@@ -150,6 +152,40 @@ describe('a consumer addon of the native API (test/consumer)', function () {
     const run = consumer.runJs(1000);
     expect(run.sections).to.equal(1000);
     expect(run.clean + run.yielded + run.raced + run.revoked).to.equal(1000);
+  });
+
+  it('a native section inside another section of the thread is one section: the inner end is NESTED', () => {
+    consumer.init(native);
+    expect(consumer.depth()).to.equal(0);
+    const [outer, inner] = consumer.nativeAround(() => [consumer.depth(), consumer.nativeSection()]);
+    expect(inner).to.deep.equal([1, RSEQ_SLICE_NESTED]);
+    expect(outer).to.be.oneOf([0, 1, 2, 3]);
+    expect(consumer.depth()).to.equal(0);
+    expect(() => consumer.nativeAround(() => consumer.nativeAround(() => consumer.nativeSection()))).to.not.throw();
+    expect(consumer.depth(), 'every section unwound').to.equal(0);
+  });
+
+  it("shares the thread's depth with JavaScript's native handles (the addon's threadNesting view)", function () {
+    const view = (addonState().addon as NativeAddon).threadNesting();
+    if (typeof view === 'number') skipBecause(this, 'this runtime refuses external ArrayBuffers (a V8 sandbox)');
+    const depth = new Int32Array(view as ArrayBuffer);
+    expect(consumer.nativeAround(() => depth[0])[1], 'a native section counts in the view').to.equal(1);
+    depth[0] = 1; // as a JavaScript section of the thread leaves it
+    try {
+      expect(consumer.nativeSection(), 'inside it, a native section is the inner one').to.equal(RSEQ_SLICE_NESTED);
+    } finally {
+      depth[0] = 0;
+    }
+  });
+
+  it('a JavaScript section and a native one nest as one (native backend)', function () {
+    const d = detect();
+    if (d.backend !== 'native')
+      skipBecause(
+        this,
+        `the kernel cannot grant here (${d.sliceExtension.reason ?? 'unknown'}), so there is no native handle; the guest runs this (test/vm/native-nesting.vm.ts)`,
+      );
+    checkJsNativeNesting(consumer);
   });
 
   const N = 20_000;

@@ -32,4 +32,10 @@ export interface ConsumerAddon {
   counter(): number;
   cSection(): number;
   whyNot(): ConsumerCounts;
+  /** One section through the table: its outcome (4, RSEQ_SLICE_NESTED, inside another section of the thread). */
+  nativeSection(): number;
+  /** Calls fn inside a native section: [the section's outcome, fn's result]. */
+  nativeAround<T>(fn: () => T): [number, T];
+  /** The thread's section depth as the table's state has it. */
+  depth(): number;
 }

@@ -86,7 +86,7 @@ describe('SliceMutex', () => {
     const failing: SliceBackend = {
       kind: 'native',
       clock: null,
-      nesting: { depth: 0 },
+      nesting: new Int32Array(1),
       sections: {
         kind: 'native-call',
         enter: () => {

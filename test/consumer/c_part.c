@@ -9,7 +9,7 @@ const char* consumer_take_api_from_c(napi_env env, napi_value value, const struc
 
 /* One empty section on the calling thread, through the table's area for it. */
 long consumer_c_section(const struct rseq_slice_api* api) {
-  struct rseq_slice_area* area = api->thread_section_area();
-  rseq_slice_enter(area);
-  return rseq_slice_exit(area);
+  struct rseq_slice_thread* thread = api->thread();
+  rseq_slice_begin(thread);
+  return rseq_slice_end(thread);
 }

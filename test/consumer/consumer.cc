@@ -37,14 +37,14 @@ struct Counts {
 // read, a pause and a write, so that two holders at once would lose an update.
 Counts RunSections(uint32_t n) {
   Counts c;
-  rseq_slice_area* area = api->thread_section_area();
-  c.enabled = area != nullptr;
+  rseq_slice_thread* thread = api->thread();
+  c.enabled = thread->area != nullptr && api->thread_section_area() == thread->area;
   c.hasArea = api->thread_area() != nullptr;
   c.whyNot = api->thread_error(&c.step);
   for (uint32_t i = 0; i < n; i++) {
-    if (!lock.try_lock(area)) {
+    if (!lock.try_lock(thread)) {
       c.waited++;
-      lock.lock(area);
+      lock.lock(thread);
     }
     uint64_t v = counter;
     for (int k = 0; k < 8; k++) rseq_slice_cpu_relax();
@@ -228,7 +228,8 @@ napi_value JoinThreads(napi_env env, napi_callback_info) {
 }
 
 napi_value Counter(napi_env env, napi_callback_info) {
-  lock.lock(nullptr);
+  thread_local rseq_slice_thread noSection = {nullptr, 0, 0};  // read under the lock, no section
+  lock.lock(&noSection);
   double v = static_cast<double>(counter);
   lock.unlock();
   return Num(env, v);
@@ -250,6 +251,39 @@ napi_value WhyNot(napi_env env, napi_callback_info) {
   return CountsObject(env, c);
 }
 
+// nativeSection(): one section on this thread through the table: its outcome (RSEQ_SLICE_NESTED
+// inside any other section of the thread, a JavaScript one included).
+napi_value NativeSection(napi_env env, napi_callback_info) {
+  if (!NeedApi(env)) return nullptr;
+  rseq_slice_thread* thread = api->thread();
+  rseq_slice_begin(thread);
+  return Num(env, static_cast<double>(rseq_slice_end(thread)));
+}
+
+// nativeAround(fn): calls fn() inside a native section; returns [the section's outcome, what fn
+// returned]. A throw from fn still ends the section, then propagates.
+napi_value NativeAround(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!GetArgs(env, info, 1, argv) || !NeedApi(env)) return nullptr;
+  rseq_slice_thread* thread = api->thread();
+  napi_value global, result, pair;
+  CHECK(napi_get_global(env, &global));
+  rseq_slice_begin(thread);
+  napi_status called = napi_call_function(env, global, argv[0], 0, nullptr, &result);
+  long outcome = rseq_slice_end(thread);
+  if (called != napi_ok) return nullptr;
+  CHECK(napi_create_array_with_length(env, 2, &pair));
+  CHECK(napi_set_element(env, pair, 0, Num(env, static_cast<double>(outcome))));
+  CHECK(napi_set_element(env, pair, 1, result));
+  return pair;
+}
+
+// depth(): this thread's section depth as the table's state has it.
+napi_value Depth(napi_env env, napi_callback_info) {
+  if (!NeedApi(env)) return nullptr;
+  return Num(env, api->thread()->depth);
+}
+
 napi_value Register(napi_env env, napi_value exports) {
   struct {
     const char* name;
@@ -263,7 +297,10 @@ napi_value Register(napi_env env, napi_value exports) {
              {"joinThreads", JoinThreads},
              {"counter", Counter},
              {"cSection", CSection},
-             {"whyNot", WhyNot}};
+             {"whyNot", WhyNot},
+             {"nativeSection", NativeSection},
+             {"nativeAround", NativeAround},
+             {"depth", Depth}};
   for (const auto& f : fns) {
     napi_value fn;
     CHECK(napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn));
