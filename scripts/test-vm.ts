@@ -12,11 +12,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureConsumerBuilt } from '../test/consumer_build';
 import { glibcRuntime, GLIBC_SUITES, type GlibcSuite } from './other-glibc';
 
 const ROOT = path.join(__dirname, '..');
 const MOCHA = ['node_modules/mocha/bin/mocha.js', '--no-config', '--require', 'tsx/cjs', '--timeout', '900000'];
 const GLIBC_OFF = 'glibc.pthread.rseq=0';
+/** The guest spec that loads test/consumer's addon, which the host builds before booting. */
+const CONSUMER_SPEC = 'consumer.vm.ts';
 
 interface Variant {
   name: string;
@@ -37,7 +40,15 @@ const VARIANTS: Variant[] = [
       [true, 'exec.vm.ts'],
     ],
   },
-  { name: `glibc-${GLIBC_SUITES.trixie}`, glibc: 'trixie', glibcOff: false, specs: [[true, 'glibc-optimized.vm.ts']] },
+  {
+    name: `glibc-${GLIBC_SUITES.trixie}`,
+    glibc: 'trixie',
+    glibcOff: false,
+    specs: [
+      [true, 'glibc-optimized.vm.ts'],
+      [true, CONSUMER_SPEC],
+    ],
+  },
   {
     name: 'glibc-off',
     glibcOff: true,
@@ -46,6 +57,7 @@ const VARIANTS: Variant[] = [
       [true, 'optimized.vm.ts'],
       [true, 'nesting.vm.ts'],
       [true, 'native-nesting.vm.ts'],
+      [true, CONSUMER_SPEC],
     ],
   },
   { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },
@@ -56,6 +68,7 @@ const VARIANTS: Variant[] = [
     specs: [
       [true, 'debug.vm.ts'],
       [false, 'owner-death.vm.ts'],
+      [true, CONSUMER_SPEC],
     ],
   },
   { name: `glibc-${GLIBC_SUITES.bullseye}`, glibc: 'bullseye', glibcOff: false, specs: [[true, 'glibc-old.vm.ts']] },
@@ -139,6 +152,15 @@ function main(): number {
     const node = nodes[i];
     if (typeof node === 'string') console.log(`\n=== VM variant ${v.name} skipped: ${node}`);
   });
+  // The guest runs the host's root over 9p: a consumer addon built here is the one it loads.
+  if (variants.some((v, i) => typeof nodes[i] !== 'string' && v.specs.some(([, spec]) => spec === CONSUMER_SPEC))) {
+    try {
+      console.log(ensureConsumerBuilt());
+    } catch (err) {
+      console.error(`test-vm: ${(err as Error).message}`);
+      return 1;
+    }
+  }
   const rows: string[] = [];
   let failed = 0;
   for (const kernel of kernels) {

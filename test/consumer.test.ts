@@ -11,21 +11,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detect, native, include, errnoName } from '../lib';
 import { addonState, type NativeAddon } from '../lib/addon';
+import { CONSUMER_BINARY as BINARY, CONSUMER_DIR, buildConsumer } from './consumer_build';
 import type { ConsumerAddon, ConsumerCounts } from './consumer_types';
-import { DIST, ROOT, fixtureJson, skipBecause } from './helpers';
+import { ROOT, fixtureJson, skipBecause } from './helpers';
 import { checkJsNativeNesting, RSEQ_SLICE_NESTED } from './native_nesting';
 
-const CONSUMER_DIR = path.join(ROOT, 'test', 'consumer');
-const BINARY = path.join(CONSUMER_DIR, 'build', 'Release', 'consumer.node');
-const NODE_GYP = path.join(ROOT, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
 const ENOSYS_ = 38;
-
-/** The running node's own headers when its installation has them (as scripts/build-addon). */
-function nodedirEnv(): NodeJS.ProcessEnv {
-  const prefix = path.resolve(process.execPath, '..', '..');
-  const hasHeaders = fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'));
-  return !process.env.npm_config_nodedir && hasHeaders ? { npm_config_nodedir: prefix } : {};
-}
 
 interface Scenario {
   js: ConsumerCounts[];
@@ -86,16 +77,8 @@ describe('a consumer addon of the native API (test/consumer)', function () {
     if (process.platform !== 'linux') skipBecause(this, 'the native API is Linux-only');
     for (const tool of ['g++', 'cc', 'make'])
       if (spawnSync(tool, ['--version']).status !== 0) skipBecause(this, `no ${tool} to build the consumer addon`);
-    if (!fs.existsSync(path.join(DIST, 'index.js')))
-      throw new Error(
-        'dist/ is missing: the consumer finds the header through require("rseq-slice"); run npm run build',
-      );
     if (native === null) skipBecause(this, "rseq-slice's addon did not load here, so there is no table to hand over");
-    const r = spawnSync(process.execPath, [NODE_GYP, 'rebuild', '--loglevel=warn', '--directory', CONSUMER_DIR], {
-      env: { ...process.env, ...nodedirEnv() },
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) throw new Error(`node-gyp could not build test/consumer:\n${r.stdout}\n${r.stderr}`);
+    buildConsumer();
     consumer = require(BINARY) as ConsumerAddon;
   });
 
