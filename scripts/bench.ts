@@ -18,15 +18,25 @@
  * On a kernel without the slice extension the native backend's handle is built over the real area
  * anyway: the kernel never grants, so what is measured is the fast path's own cost, which is the
  * same on a 7.0+ kernel for every section that is not extended.
+ *
+ * The goals (scripts/bench_goals.ts) are judged from one more run of their tasks, 7 rounds with the
+ * tasks interleaved, on the median of the per-round ratios. Issue 20's compares the section pair
+ * through include/rseq_slice.h (test/consumer's sectionLoop, which this script builds with
+ * node-gyp when its binary is missing or stale) with rseq-slice's own native loop (the addon's
+ * sectionLoop): the same C++ loop, on the same area; the goal is skipped, with the reason, where
+ * the consumer cannot be built or has no table.
  */
 import { Bench } from 'tinybench';
-import { spread, type Spread } from '../lib/bench/stats';
+import { spread } from '../lib/bench/stats';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as AddonModule from '../dist/addon';
 import type { SliceExtension } from '../dist/extension';
 import type * as Package from '../dist';
+import { buildConsumer, consumerBinaryCurrent, CONSUMER_BINARY } from '../test/consumer_build';
+import type { ConsumerAddon } from '../test/consumer_types';
+import { formatGoal, judge, type Goal } from './bench_goals';
 import {
   formatLockTable,
   formatResult,
@@ -43,6 +53,8 @@ const { benchHandle } = require('./bench-handle') as {
 };
 
 const INNER = 1000;
+/** Rounds of the goals' interleaved run (each task timed for --time / 5 ms per round, at least 20). */
+const GOAL_ROUNDS = 7;
 
 interface Figure {
   name: string;
@@ -80,27 +92,37 @@ function interleaved(
   return perRound;
 }
 
-/** A goal of issue 18 judged from one interleaved run: `name` against `baseline`, per round. */
-interface Goal {
-  name: string;
-  baseline: string;
-  /** 'ratio': name / baseline <= limit; 'extra-ns': name - baseline <= limit ns. */
-  measure: 'ratio' | 'extra-ns';
-  limit: number;
-}
+/** The two loops of issue 20's goal: `count` section pairs in C++ on this thread, spin 0. */
+const ADDON_PAIR = "native section pair, rseq-slice's addon (sectionLoop)";
+const HEADER_PAIR = 'native section pair through include/rseq_slice.h (a consumer addon)';
 
-interface GoalResult extends Goal {
-  value: Spread | null;
-  met: boolean | null;
-}
-
-function judge(perRound: Map<string, number[]>, goals: readonly Goal[]): GoalResult[] {
-  return goals.map((g) => {
-    const ns = perRound.get(g.name) as number[];
-    const base = perRound.get(g.baseline) as number[];
-    const value = spread(ns.map((x, i) => (g.measure === 'ratio' ? x / (base[i] as number) : x - (base[i] as number))));
-    return { ...g, value, met: value === null || Number.isNaN(value.median) ? null : value.median <= g.limit };
-  });
+/**
+ * The consumer addon (test/consumer) initialised with the measured package's function table, for
+ * the section pair through the header; built first when missing or older than its sources. Or why
+ * not, for the report.
+ */
+function loadConsumer(
+  native: unknown,
+  progress: boolean,
+): { consumer: ConsumerAddon; reason?: undefined } | { consumer?: undefined; reason: string } {
+  if (native === undefined) return { reason: 'the measured package has no native API (older than issue 20)' };
+  if (native === null) return { reason: "rseq-slice's addon gives no native API here (see detect())" };
+  if (!consumerBinaryCurrent()) {
+    if (progress) process.stderr.write('building test/consumer (node-gyp) for the section pair through the header\n');
+    const built = buildConsumer();
+    if (!built.ok) return { reason: `the consumer addon could not be built: ${built.reason.trim()}` };
+  }
+  try {
+    const consumer = require(CONSUMER_BINARY) as ConsumerAddon;
+    if (typeof consumer.sectionLoop !== 'function') return { reason: `${CONSUMER_BINARY} has no sectionLoop` };
+    consumer.init(native);
+    const counts = consumer.sectionLoop(INNER, 0);
+    if (!Array.isArray(counts) || counts.reduce((a, b) => a + b) !== INNER)
+      return { reason: `the consumer's sectionLoop answered ${JSON.stringify(counts)}` };
+    return { consumer };
+  } catch (err) {
+    return { reason: `the consumer addon did not load: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 async function main(): Promise<void> {
@@ -134,7 +156,8 @@ async function main(): Promise<void> {
   // Everything measured comes from one dist: two copies of the addon in one process would each
   // register the thread's area.
   const dist = path.resolve(values.dist ?? path.join(__dirname, '..', 'dist'));
-  const { detect, open, SliceMutex } = require(dist) as typeof Package;
+  const pkg = require(dist) as typeof Package;
+  const { detect, open, SliceMutex } = pkg;
   const { addonState } = require(path.join(dist, 'addon')) as typeof AddonModule;
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
@@ -153,6 +176,8 @@ async function main(): Promise<void> {
   let depth = 0;
   let clean = 0;
   const spinWord = new Int32Array(new SharedArrayBuffer(4));
+  // Issue 20: the section pair through include/rseq_slice.h, in a consumer addon.
+  const { consumer, reason: headerSkipped } = loadConsumer(pkg.native, !values.json);
 
   const bench = new Bench({ time, warmupTime: 200, iterations: 20 });
   const tasks: Record<string, () => void> = {
@@ -182,6 +207,14 @@ async function main(): Promise<void> {
     'native loop (C++ btrl path, per pair)': () => {
       addon.sectionLoop(INNER, 0);
     },
+    [ADDON_PAIR]: () => {
+      addon.sectionLoop(INNER, 0);
+    },
+    ...(consumer && {
+      [HEADER_PAIR]: () => {
+        consumer.sectionLoop(INNER, 0);
+      },
+    }),
     'cpu() from the area': () => {
       for (let i = 0; i < INNER; i++) sink += js.cpu();
     },
@@ -247,38 +280,64 @@ async function main(): Promise<void> {
   };
   for (const [name, task] of Object.entries(tasks)) bench.add(name, task);
   await bench.run();
-  // The goals of issue 18, judged from the same loops again, interleaved over rounds.
+  // The goals of issues 18 and 20, judged from the same loops again, interleaved over rounds.
   const goals: Goal[] = [
-    { name: 'javascript path run(fn)', baseline: 'javascript path enter()+exit()', measure: 'extra-ns', limit: 1 },
-    { name: 'open() handle enter()+exit()', baseline: 'javascript path enter()+exit()', measure: 'ratio', limit: 1.1 },
-    { name: 'open() handle run(fn)', baseline: 'javascript path run(fn)', measure: 'ratio', limit: 1.1 },
     {
+      issue: 18,
+      name: 'javascript path run(fn)',
+      baseline: 'javascript path enter()+exit()',
+      measure: 'extra-ns',
+      limit: 1,
+    },
+    {
+      issue: 18,
+      name: 'open() handle enter()+exit()',
+      baseline: 'javascript path enter()+exit()',
+      measure: 'ratio',
+      limit: 1.1,
+    },
+    { issue: 18, name: 'open() handle run(fn)', baseline: 'javascript path run(fn)', measure: 'ratio', limit: 1.1 },
+    {
+      issue: 18,
       name: 'SliceMutex lock+unlock, default handle',
       baseline: 'SliceMutex lock+unlock, requests off',
       measure: 'ratio',
       limit: 1.03,
     },
     {
+      issue: 18,
       name: 'SliceMutex lock+unlock, requests off',
       baseline: 'Atomics spin lock lock+unlock',
       measure: 'ratio',
       limit: 1.25,
     },
     {
+      issue: 18,
       name: 'SliceMutex lock+unlock, requests on',
       baseline: 'Atomics spin lock lock+unlock',
       measure: 'ratio',
       limit: 1.25,
     },
     {
+      issue: 18,
       name: 'Atomics spin lock + request bytes inline',
       baseline: 'Atomics spin lock lock+unlock',
       measure: 'ratio',
       limit: Infinity,
     },
+    {
+      issue: 20,
+      name: HEADER_PAIR,
+      baseline: ADDON_PAIR,
+      measure: 'ratio',
+      limit: 1.1,
+      label: "header section pair / addon's native loop (ns per section pair)",
+      showRounds: true,
+      ...(headerSkipped !== undefined && { skipped: headerSkipped }),
+    },
   ];
-  const goalTasks = [...new Set(goals.flatMap((g) => [g.name, g.baseline]))];
-  const goalResults = judge(interleaved(tasks, goalTasks, 7, Math.max(20, time / 5)), goals);
+  const goalTasks = [...new Set(goals.flatMap((g) => (g.skipped ? [] : [g.name, g.baseline])))];
+  const goalResults = judge(interleaved(tasks, goalTasks, GOAL_ROUNDS, Math.max(20, time / 5)), goals);
 
   const ns = new Map<string, number>();
   for (const t of bench.tasks) {
@@ -305,6 +364,8 @@ async function main(): Promise<void> {
     figure('javascript path run(fn)', 'plain call fn()'),
     figure('native-call path enter()+exit()', 'javascript path enter()+exit()'),
     figure('native loop (C++ btrl path, per pair)', 'javascript path enter()+exit()', false),
+    figure(ADDON_PAIR, undefined, false),
+    ...(consumer ? [figure(HEADER_PAIR, ADDON_PAIR, false)] : []),
     figure('cpu() from the area', 'sched_getcpu() through N-API'),
     figure('sched_getcpu() through N-API'),
     figure('simulator run(fn), rate 0', 'plain call fn()'),
@@ -391,17 +452,11 @@ async function main(): Promise<void> {
       console.log(`goal C (${TABLE_KIND_NAMES[kind]} / raw spin >= 1, median): ${parts.join(', ')}`);
     }
   }
-  // The goals of issue 18, each per round against its baseline in the same round.
-  console.log('\ngoals (issue 18), 7 rounds interleaved, per-round median (min–max):');
-  for (const g of goalResults) {
-    const v = g.value;
-    const unit = g.measure === 'ratio' ? 'x' : ' ns';
-    const shown = v ? `${v.median.toFixed(2)}${unit} (${v.min.toFixed(2)}–${v.max.toFixed(2)})` : 'n/a';
-    const goal = g.limit === Infinity ? 'no goal: the floor' : `goal <= ${g.limit}${unit}`;
-    const verdict = g.met === null || g.limit === Infinity ? '' : g.met ? 'met' : 'MISSED';
-    console.log(
-      `  ${`${g.name} ${g.measure === 'ratio' ? '/' : '-'} ${g.baseline}`.padEnd(92)} ${shown.padEnd(22)} ${goal} ${verdict}`,
-    );
+  // The goals, each per round against its baseline in the same round; all measured in the same
+  // interleaved rounds, printed by issue.
+  for (const issue of [...new Set(goalResults.map((g) => g.issue))]) {
+    console.log(`\ngoals (issue ${issue}), ${GOAL_ROUNDS} rounds interleaved, per-round median (min–max):`);
+    for (const g of goalResults) if (g.issue === issue) for (const line of formatGoal(g)) console.log(line);
   }
   if (sink === 0.5 || clean === 0.5) console.log(''); // keep `sink` and `clean` observable
 }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detect, native, include, errnoName } from '../lib';
 import { addonState, type NativeAddon } from '../lib/addon';
-import { CONSUMER_BINARY as BINARY, CONSUMER_DIR, buildConsumer } from './consumer_build';
+import { buildConsumer, consumerBuildUnavailable, CONSUMER_BINARY, CONSUMER_DIR } from './consumer_build';
 import type { ConsumerAddon, ConsumerCounts } from './consumer_types';
 import { ROOT, fixtureJson, skipBecause } from './helpers';
 import { checkJsNativeNesting, RSEQ_SLICE_NESTED } from './native_nesting';
@@ -74,12 +74,13 @@ describe('a consumer addon of the native API (test/consumer)', function () {
   let consumer: ConsumerAddon;
 
   before(function () {
-    if (process.platform !== 'linux') skipBecause(this, 'the native API is Linux-only');
-    for (const tool of ['g++', 'cc', 'make'])
-      if (spawnSync(tool, ['--version']).status !== 0) skipBecause(this, `no ${tool} to build the consumer addon`);
+    const unavailable = consumerBuildUnavailable();
+    if (unavailable !== null) skipBecause(this, unavailable);
     if (native === null) skipBecause(this, "rseq-slice's addon did not load here, so there is no table to hand over");
-    buildConsumer();
-    consumer = require(BINARY) as ConsumerAddon;
+    // Anything else that stops the build (dist/ missing, a compile error) fails the suite.
+    const built = buildConsumer();
+    if (!built.ok) throw new Error(built.reason);
+    consumer = require(built.binary) as ConsumerAddon;
   });
 
   it("resolves the header's directory as a consumer's binding.gyp does", () => {
@@ -171,13 +172,28 @@ describe('a consumer addon of the native API (test/consumer)', function () {
     checkJsNativeNesting(consumer);
   });
 
+  it("sectionLoop: sections through the header on this thread, counted as the addon's own loop counts them", () => {
+    const counts = consumer.sectionLoop(10_000, 0);
+    if (typeof counts === 'number') throw new Error(`sectionLoop failed: errno ${-counts}`);
+    expect(counts).to.have.length(4);
+    expect(counts.reduce((a, b) => a + b)).to.equal(10_000);
+    if (!consumer.whyNot().enabled) expect(counts).to.deep.equal([10_000, 0, 0, 0]); // never granted: all clean
+    expect(consumer.sectionLoop(0, 0)).to.deep.equal([0, 0, 0, 0]);
+    const spun = consumer.sectionLoop(3, 1000);
+    expect((spun as number[]).reduce((a, b) => a + b)).to.equal(3);
+    expect(() => consumer.sectionLoop(-1, 0)).to.throw(RangeError, /count must be an integer/);
+    expect(() => consumer.sectionLoop(1, 0.5)).to.throw(RangeError, /spinNs must be an integer/);
+    expect(() => consumer.sectionLoop(1, NaN)).to.throw(RangeError, /spinNs must be an integer/);
+    expect(() => consumer.sectionLoop('1' as unknown as number, 0)).to.throw(TypeError, /count must be an integer/);
+  });
+
   const N = 20_000;
   it('runs contended sections on the JavaScript thread, pool threads and std::threads: no lost update, the host\'s "why not"', () => {
-    checkScenario(fixtureJson<Scenario>('consumer_scenario.ts', [BINARY, String(N), '4', '2']), N);
+    checkScenario(fixtureJson<Scenario>('consumer_scenario.ts', [CONSUMER_BINARY, String(N), '4', '2']), N);
   });
 
   it("the same with glibc's registration off: rseq-slice registers an area on every kind of thread", () => {
-    const r = fixtureJson<Scenario>('consumer_scenario.ts', [BINARY, String(N), '4', '2'], {
+    const r = fixtureJson<Scenario>('consumer_scenario.ts', [CONSUMER_BINARY, String(N), '4', '2'], {
       env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
     });
     checkScenario(r, N);

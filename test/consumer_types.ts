@@ -1,4 +1,4 @@
-/** The consumer addon's surface (test/consumer/consumer.cc), for test/consumer.test.ts and its fixture. */
+/** The consumer addon's surface (test/consumer/consumer.cc), for test/consumer.test.ts, its fixture and scripts/bench.ts. */
 import type { NativeApi } from '../lib';
 
 /** What one run of sections on one thread saw. */
@@ -31,6 +31,8 @@ export interface ConsumerAddon {
   joinThreads(): ConsumerCounts[];
   counter(): number;
   cSection(): number;
+  /** `count` sections through the header on this thread, each spinning `spinNs`: [clean, yielded, raced, revoked] or -errno. */
+  sectionLoop(count: number, spinNs: number): [number, number, number, number] | number;
   whyNot(): ConsumerCounts;
   /** One section through the table: its outcome (4, RSEQ_SLICE_NESTED, inside another section of the thread). */
   nativeSection(): number;
