@@ -56,7 +56,7 @@ let threadNesting: SectionNesting | undefined;
 function nestingOf(addon: NativeAddon): SectionNesting {
   if (threadNesting === undefined) {
     const view = addon.threadNesting();
-    threadNesting = typeof view === 'number' ? new Int32Array(1) : new Int32Array(view);
+    threadNesting = new Int32Array(typeof view === 'number' ? new ArrayBuffer(4) : view);
   }
   return threadNesting;
 }

@@ -41,7 +41,9 @@ const THREAD_NESTING = new WeakMap<SimulatedThread, SectionNesting>();
 
 function nestingOf(thread: SimulatedThread): SectionNesting {
   let nesting = THREAD_NESTING.get(thread);
-  if (nesting === undefined) THREAD_NESTING.set(thread, (nesting = new Int32Array(1)));
+  // Over an ArrayBuffer, as the native backend's view is: one typed-array representation for
+  // extension.ts's depth accesses, whichever backend.
+  if (nesting === undefined) THREAD_NESTING.set(thread, (nesting = new Int32Array(new ArrayBuffer(4))));
   return nesting;
 }
 
