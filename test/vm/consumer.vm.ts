@@ -159,7 +159,8 @@ describe(`guest, a consumer addon of the native API: ${bootDescription()}`, func
       // interrupts in windows of a few instructions. Should it happen, syield exceeds yielded.
       checkScenarioInvariants(r.result, 1 + POOL_RUNS + THREADS);
       expect(r.counter, 'every increment under the lock counted (no lost update)').to.equal(r.expected);
-      expect(sum(r.result.threads as ConsumerCounts[], 'waited'), 'the lock was contended').to.be.above(0);
+      // How often a locker found the lock held is printed above, not asserted: on one CPU it is up
+      // to where preemptions land (one 7.3-rc7 run saw none), no property of the kernel.
 
       // Grants on every kind of thread are not an invariant but the point of the run: whether a
       // preemption lands inside a section is up to timing, so a run without is repeated (bounded).
