@@ -19,12 +19,12 @@ struct ApiThreadState {
   bool tried = false;
   int error = 0;               // errno of the failing step, 0 when enabled
   const char* step = nullptr;  // that step, nullptr when none failed
-  Rseq* area = nullptr;        // the area, set when the extension is enabled
 };
 thread_local ApiThreadState apiState;
 
 // The thread's sections (include/rseq_slice.h): `area` set by thread_enable once the extension is
-// enabled, `depth` shared with JavaScript through ThreadDepth().
+// enabled (the one record of it: thread_section_area reads it too), `depth` shared with
+// JavaScript through ThreadDepth().
 thread_local rseq_slice_thread apiThread = {nullptr, 0, 0};
 
 constexpr const char* kStepRegistration = "rseq registration";
@@ -50,14 +50,13 @@ int ApiThreadEnable() {
     t.step = kStepPrctl;
     return -t.error;
   }
-  t.area = s.area;
   apiThread.area = s.area;
   return 0;
 }
 
 rseq_slice_area* ApiThreadSectionArea() {
   ApiThreadEnable();
-  return apiState.area;
+  return apiThread.area;
 }
 
 int ApiThreadError(const char** step) {
