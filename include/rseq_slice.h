@@ -388,20 +388,29 @@ class SpinLock {
   SpinLock(const SpinLock&) = delete;
   SpinLock& operator=(const SpinLock&) = delete;
 
-  void lock(rseq_slice_thread* thread) noexcept {
+  void lock(rseq_slice_thread* thread) noexcept { lock(thread, IgnoreLostRace()); }
+  /* As lock(thread), calling on_lost_race(outcome) with rseq_slice_end's result each time a
+     section opened for the exchange is ended because another thread took the lock first: such an
+     end may yield, so code that accounts for its yields (against the kernel's counters) sees
+     every one. */
+  template <typename OnLostRace>
+  void lock(rseq_slice_thread* thread, OnLostRace&& on_lost_race) noexcept {
     for (;;) {
       while (word_.load(std::memory_order_relaxed) != 0) rseq_slice_cpu_relax();
-      if (try_lock(thread)) return;
+      if (try_lock(thread, on_lost_race)) return;
     }
   }
-  bool try_lock(rseq_slice_thread* thread) noexcept {
+  bool try_lock(rseq_slice_thread* thread) noexcept { return try_lock(thread, IgnoreLostRace()); }
+  /* As try_lock(thread), reporting a lost race's section end as lock(thread, on_lost_race) does. */
+  template <typename OnLostRace>
+  bool try_lock(rseq_slice_thread* thread, OnLostRace&& on_lost_race) noexcept {
     if (word_.load(std::memory_order_relaxed) != 0) return false;
     rseq_slice_begin(thread);
     if (word_.exchange(1, std::memory_order_acquire) == 0) {
       holder_ = thread;
       return true;
     }
-    (void)rseq_slice_end(thread);  // lost the race: wait outside the section
+    on_lost_race(rseq_slice_end(thread));  // lost the race: wait outside the section
     return false;
   }
   /* Releases the lock, then ends the holder's section: see rseq_slice_end. */
@@ -433,6 +442,9 @@ class SpinLock {
   };
 
  private:
+  struct IgnoreLostRace {
+    void operator()(long) const noexcept {}
+  };
   std::atomic<int> word_{0};
   rseq_slice_thread* holder_ = nullptr;  // written and read by the holder only
 };

@@ -70,6 +70,15 @@ rseq_slice_thread* ApiThread() {
   return &apiThread;
 }
 
+// rseq_area.cc is about to free one of the addon's own areas (this thread is exiting, or a probe
+// ends): sections opened later (from another thread_local destructor) must not write into it.
+// The next thread_enable asks afresh (at thread exit it finds no area and says so).
+void ForgetReleasedArea(const void* area) {
+  if (apiThread.area != area) return;
+  apiThread.area = nullptr;
+  apiState = ApiThreadState{};
+}
+
 // One table for the process: every environment (main thread, workers) exports the same pointer.
 const rseq_slice_api kApi = {
     RSEQ_SLICE_API_VERSION, sizeof(rseq_slice_api), ApiThreadArea, ApiThreadEnable,
@@ -82,6 +91,8 @@ int32_t* ThreadDepth() { return &apiThread.depth; }
 
 napi_status NativeApiExternal(napi_env env, napi_value* result) {
   static const napi_type_tag tag = {RSEQ_SLICE_API_TAG_LOWER, RSEQ_SLICE_API_TAG_UPPER};
+  // Only the table's functions set apiThread.area, and the table only reaches consumers here.
+  SetOwnAreaReleaseListener(ForgetReleasedArea);
   napi_value external;
   // The table is static and read-only: no finalizer; consumers only read it.
   napi_status status = napi_create_external(env, const_cast<rseq_slice_api*>(&kApi), nullptr, nullptr, &external);

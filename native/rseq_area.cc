@@ -58,6 +58,7 @@ uint32_t KernelFeatureSize(const Environment& env) {
 }
 
 std::atomic<int> ownAreasRegistered{0};
+std::atomic<void (*)(const void*)> releaseListener{nullptr};
 
 // The addon's own area. Its destructor runs at thread exit (worker termination included), before
 // the memory could be reused, so the kernel never writes into a freed area.
@@ -70,13 +71,15 @@ struct OwnArea {
     if (area == nullptr) return 0;
     long rc = RseqUnregister(area, length);
     if (rc != 0) return rc;
+    // Whoever kept the address (native_api.cc's rseq_slice_thread) forgets it before it is freed.
+    if (auto listener = releaseListener.load()) listener(area);
     std::free(area);
     ownAreasRegistered--;
     area = nullptr;
     length = 0;
     return 0;
   }
-  ~OwnArea() { Release(); }
+  ~OwnArea();
 };
 
 thread_local OwnArea ownArea;
@@ -84,6 +87,15 @@ thread_local AreaState state;
 thread_local bool resolved = false;
 thread_local int probeDepth = 0;            // nested BeginAreaProbe calls still open
 thread_local bool resolvedByProbe = false;  // the first resolution ran inside a probe
+
+// At thread exit: once the area is gone, ThreadArea answers "no area" for the rest of the exit
+// (other thread_local destructors may still open sections) and never registers again, which would
+// put a new area in an OwnArea already destroyed.
+OwnArea::~OwnArea() {
+  if (area == nullptr || Release() != 0) return;
+  state = AreaState{};
+  resolved = true;
+}
 
 void RegisterOwn(const Environment& env, bool defaultOn) {
   uint32_t feature = KernelFeatureSize(env);
@@ -132,6 +144,8 @@ const Environment& GetEnvironment() {
 const AreaState& CurrentAreaState() { return state; }
 
 int OwnAreasRegistered() { return ownAreasRegistered.load(); }
+
+void SetOwnAreaReleaseListener(void (*listener)(const void* area)) { releaseListener.store(listener); }
 
 const AreaState& ThreadArea(bool defaultOn) {
   if (resolved) return state;

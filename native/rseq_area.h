@@ -43,6 +43,10 @@ const AreaState& CurrentAreaState();
 // unregistered (and freed) when the thread exits, so this falls back when workers end.
 int OwnAreasRegistered();
 
+// Called on the releasing thread just before one of the addon's own areas is unregistered and
+// freed (at thread exit, or when a probe ends), with its address: one listener per process.
+void SetOwnAreaReleaseListener(void (*listener)(const void* area));
+
 // A probe (detect()) leaves the thread as it found it. Between BeginAreaProbe and EndAreaProbe,
 // a ThreadArea call that resolves the thread's area for the first time counts as the probe's.
 // EndAreaProbe then forgets that resolution: it unregisters and frees the addon's own area if the

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { detect, native, include, errnoName } from '../lib';
 import { addonState, type NativeAddon } from '../lib/addon';
 import { buildConsumer, consumerBuildUnavailable, CONSUMER_BINARY, CONSUMER_DIR } from './consumer_build';
-import type { ConsumerAddon, ConsumerCounts } from './consumer_types';
+import type { ConsumerAddon, ConsumerCounts, ThreadExitView } from './consumer_types';
 import { ROOT, fixtureJson, skipBecause } from './helpers';
 import { checkJsNativeNesting, RSEQ_SLICE_NESTED } from './native_nesting';
 
@@ -48,8 +48,9 @@ function checkScenario(r: Scenario, n: number): void {
   ] as const) {
     console.log(`      ${describeRuns(kind, runs)}`);
     for (const run of runs) {
-      expect(run.sections, kind).to.equal(n);
-      expect(run.clean + run.yielded + run.raced + run.revoked, `${kind}: outcomes add up`).to.equal(n);
+      expect(run.locked, kind).to.equal(n);
+      expect(run.sections, `${kind}: locked sections and lost races`).to.equal(n + run.lostRaces);
+      expect(run.clean + run.yielded + run.raced + run.revoked, `${kind}: outcomes add up`).to.equal(run.sections);
       expect(run.errors, `${kind}: no yield failed`).to.equal(0);
       expect(run.hasArea, `${kind}: the thread has an area`).to.equal(true);
       if (host < 0) {
@@ -57,7 +58,7 @@ function checkScenario(r: Scenario, n: number): void {
         expect(run.whyNot, kind).to.equal(-host);
         expect(run.step, kind).to.equal('prctl(PR_RSEQ_SLICE_EXTENSION, SET)');
         expect(run.enabled, kind).to.equal(false);
-        expect(run.clean, `${kind}: no-op sections are clean`).to.equal(n);
+        expect(run.clean, `${kind}: no-op sections are clean`).to.equal(run.sections);
       } else {
         expect(run.whyNot, kind).to.equal(0);
         expect(run.enabled, kind).to.equal(true);
@@ -135,6 +136,8 @@ describe('a consumer addon of the native API (test/consumer)', function () {
     expect(why.enabled).to.equal(why.whyNot === 0);
     if (why.whyNot !== 0) expect(why.whyNot).to.not.equal(ENOSYS_);
     const run = consumer.runJs(1000);
+    expect(run.locked).to.equal(1000);
+    expect(run.lostRaces, 'no other locker on this thread').to.equal(0);
     expect(run.sections).to.equal(1000);
     expect(run.clean + run.yielded + run.raced + run.revoked).to.equal(1000);
   });
@@ -191,6 +194,25 @@ describe('a consumer addon of the native API (test/consumer)', function () {
   const N = 20_000;
   it('runs contended sections on the JavaScript thread, pool threads and std::threads: no lost update, the host\'s "why not"', () => {
     checkScenario(fixtureJson<Scenario>('consumer_scenario.ts', [CONSUMER_BINARY, String(N), '4', '2']), N);
+  });
+
+  it("a thread's exit: rseq-slice's own area is forgotten before it is freed, so a later thread_local destructor's section touches nothing", () => {
+    // glibc's registration off: the std::thread gets rseq-slice's own area, freed at its exit.
+    const own = fixtureJson<ThreadExitView>('consumer_thread_exit.ts', [CONSUMER_BINARY], {
+      env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
+    });
+    expect(own.threadAreaDuring, 'rseq-slice registered an area for the thread').to.equal(true);
+    expect(own.threadAreaAtExit, 'thread_area() after the area was freed').to.equal(false);
+    expect(own.areaAtExit, 'thread()->area after the area was freed').to.equal(false);
+    expect(own.sectionAtExit, 'a section without an area is clean').to.equal(0);
+    // libc's area (glibc 2.35 and later register one) lives as long as the thread: still there in
+    // the late destructor. Where libc registered none, the thread's area was rseq-slice's again.
+    const libcRegisters = detect().rseq.owner === 'libc';
+    const libc = fixtureJson<ThreadExitView>('consumer_thread_exit.ts', [CONSUMER_BINARY]);
+    expect(libc.threadAreaDuring).to.equal(true);
+    expect(libc.threadAreaAtExit, "libc's area outlives thread_local destructors").to.equal(libcRegisters);
+    expect(libc.areaAtExit).to.equal(libc.areaDuring);
+    expect(libc.sectionAtExit).to.be.oneOf([0, 1, 2, 3]);
   });
 
   it("the same with glibc's registration off: rseq-slice registers an area on every kind of thread", () => {

@@ -60,8 +60,11 @@ export function buildConsumer(): { ok: true; binary: string } | { ok: false; rea
       ok: false,
       reason: 'dist/ is missing: the consumer finds the header through require("rseq-slice"); run npm run build',
     };
+  // CFLAGS, CXXFLAGS and LDFLAGS pass through as to any node-gyp build (scripts/test-asan sets
+  // sanitizer flags); the sanitizer runtimes test-asan preloads into node are not the compiler's.
+  const { LD_PRELOAD: _preload, ...env } = process.env;
   const r = spawnSync(process.execPath, [NODE_GYP, 'rebuild', '--loglevel=warn', '--directory', CONSUMER_DIR], {
-    env: { ...process.env, ...nodedirEnv() },
+    env: { ...env, ...nodedirEnv() },
     encoding: 'utf8',
   });
   if (r.status !== 0)

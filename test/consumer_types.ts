@@ -3,9 +3,15 @@ import type { NativeApi } from '../lib';
 
 /** What one run of sections on one thread saw. */
 export interface ConsumerCounts {
+  /** Every section the thread ended: `locked` ones, and `lostRaces` ended by a lost race for the lock. */
   sections: number;
+  /** Sections that held the lock (one per increment asked for). */
+  locked: number;
+  /** Sections SpinLock opened for its exchange and ended because another thread took the lock first. */
+  lostRaces: number;
   /** lock() calls that found the lock held (contention). */
   waited: number;
+  /** Outcomes of all `sections` (lost races included). */
   clean: number;
   yielded: number;
   raced: number;
@@ -19,6 +25,18 @@ export interface ConsumerCounts {
   enabled: boolean;
   /** thread_area() found or registered one. */
   hasArea: boolean;
+}
+
+/** What a thread_local destructor that runs after rseq-slice's saw (consumer.cc ThreadExit). */
+export interface ThreadExitView {
+  /** thread()->area while the thread ran: an enabled area. */
+  areaDuring: boolean;
+  /** thread_area() while it ran: libc's area or rseq-slice's own. */
+  threadAreaDuring: boolean;
+  areaAtExit: boolean;
+  threadAreaAtExit: boolean;
+  /** The outcome of a section opened in that destructor. */
+  sectionAtExit: number;
 }
 
 export interface ConsumerAddon {
@@ -38,6 +56,8 @@ export interface ConsumerAddon {
   nativeSection(): number;
   /** Calls fn inside a native section: [the section's outcome, fn's result]. */
   nativeAround<T>(fn: () => T): [number, T];
+  /** A std::thread whose thread_local destructor runs after rseq-slice's: what it saw there. */
+  threadExit(): ThreadExitView;
   /** The thread's section depth as the table's state has it. */
   depth(): number;
 }

@@ -30,7 +30,9 @@ uint64_t counter = 0;  // guarded by `lock`
 
 // What one thread's run saw.
 struct Counts {
-  double sections = 0, waited = 0, outcomes[4] = {}, errors = 0;
+  // sections: every section ended (locked ones and those a lost race ended, lostRaces of them),
+  // each classified once in outcomes (or errors), so the yields counted are all the thread made.
+  double sections = 0, locked = 0, lostRaces = 0, waited = 0, outcomes[4] = {}, errors = 0;
   int whyNot = 0;              // thread_error: errno of the failing step, 0 when enabled
   const char* step = nullptr;  // that step
   bool enabled = false;        // thread_section_area gave an area
@@ -45,20 +47,27 @@ Counts RunSections(uint32_t n) {
   c.enabled = thread->area != nullptr && api->thread_section_area() == thread->area;
   c.hasArea = api->thread_area() != nullptr;
   c.whyNot = api->thread_error(&c.step);
-  for (uint32_t i = 0; i < n; i++) {
-    if (!lock.try_lock(thread)) {
-      c.waited++;
-      lock.lock(thread);
-    }
-    uint64_t v = counter;
-    for (int k = 0; k < 8; k++) rseq_slice_cpu_relax();
-    counter = v + 1;
-    long outcome = lock.unlock();
+  auto count = [&c](long outcome) {
     c.sections++;
     if (outcome >= 0 && outcome < 4)
       c.outcomes[outcome]++;
     else
       c.errors++;
+  };
+  auto lostRace = [&](long outcome) {
+    c.lostRaces++;
+    count(outcome);
+  };
+  for (uint32_t i = 0; i < n; i++) {
+    if (!lock.try_lock(thread, lostRace)) {
+      c.waited++;
+      lock.lock(thread, lostRace);
+    }
+    uint64_t v = counter;
+    for (int k = 0; k < 8; k++) rseq_slice_cpu_relax();
+    counter = v + 1;
+    c.locked++;
+    count(lock.unlock());
   }
   return c;
 }
@@ -82,6 +91,8 @@ napi_value CountsObject(napi_env env, const Counts& c) {
   napi_create_object(env, &o);
   napi_set_named_property(env, o, "sections", Num(env, c.sections));
   napi_set_named_property(env, o, "waited", Num(env, c.waited));
+  napi_set_named_property(env, o, "locked", Num(env, c.locked));
+  napi_set_named_property(env, o, "lostRaces", Num(env, c.lostRaces));
   napi_set_named_property(env, o, "clean", Num(env, c.outcomes[RSEQ_SLICE_CLEAN]));
   napi_set_named_property(env, o, "yielded", Num(env, c.outcomes[RSEQ_SLICE_YIELDED]));
   napi_set_named_property(env, o, "raced", Num(env, c.outcomes[RSEQ_SLICE_RACED]));
@@ -231,6 +242,56 @@ napi_value JoinThreads(napi_env env, napi_callback_info) {
   return array;
 }
 
+// threadExit(): a std::thread whose own thread_local destructor runs after rseq-slice's (it is
+// constructed first, and destructors run in reverse), as another library's cleanup may: what that
+// destructor still saw of the thread's section state, and the outcome of a section it opened.
+struct ExitView {
+  bool areaDuring = false;        // thread()->area while the thread ran (an enabled area)
+  bool threadAreaDuring = false;  // thread_area() then (libc's or rseq-slice's own)
+  bool areaAtExit = false;        // thread()->area in the late destructor
+  bool threadAreaAtExit = false;  // thread_area() there
+  long sectionAtExit = -1;        // rseq_slice_begin/end there
+};
+ExitView exitView;
+
+struct LateDestructor {
+  bool armed = false;
+  ~LateDestructor() {
+    if (!armed) return;
+    rseq_slice_thread* thread = api->thread();
+    exitView.areaAtExit = thread->area != nullptr;
+    exitView.threadAreaAtExit = api->thread_area() != nullptr;
+    rseq_slice_begin(thread);
+    exitView.sectionAtExit = rseq_slice_end(thread);
+  }
+};
+thread_local LateDestructor lateDestructor;
+
+napi_value ThreadExit(napi_env env, napi_callback_info) {
+  if (!NeedApi(env)) return nullptr;
+  exitView = ExitView();
+  std::thread([] {
+    lateDestructor.armed = true;  // constructed (its destructor registered) before rseq-slice's
+    rseq_slice_thread* thread = api->thread();
+    exitView.areaDuring = thread->area != nullptr;
+    exitView.threadAreaDuring = api->thread_area() != nullptr;
+    rseq_slice_begin(thread);
+    (void)rseq_slice_end(thread);
+  }).join();
+  napi_value o, b;
+  CHECK(napi_create_object(env, &o));
+  CHECK(napi_get_boolean(env, exitView.areaDuring, &b));
+  CHECK(napi_set_named_property(env, o, "areaDuring", b));
+  CHECK(napi_get_boolean(env, exitView.threadAreaDuring, &b));
+  CHECK(napi_set_named_property(env, o, "threadAreaDuring", b));
+  CHECK(napi_get_boolean(env, exitView.areaAtExit, &b));
+  CHECK(napi_set_named_property(env, o, "areaAtExit", b));
+  CHECK(napi_get_boolean(env, exitView.threadAreaAtExit, &b));
+  CHECK(napi_set_named_property(env, o, "threadAreaAtExit", b));
+  CHECK(napi_set_named_property(env, o, "sectionAtExit", Num(env, static_cast<double>(exitView.sectionAtExit))));
+  return o;
+}
+
 napi_value Counter(napi_env env, napi_callback_info) {
   thread_local rseq_slice_thread noSection = {nullptr, 0, 0};  // read under the lock, no section
   lock.lock(&noSection);
@@ -362,7 +423,8 @@ napi_value Register(napi_env env, napi_value exports) {
              {"whyNot", WhyNot},
              {"nativeSection", NativeSection},
              {"nativeAround", NativeAround},
-             {"depth", Depth}};
+             {"depth", Depth},
+             {"threadExit", ThreadExit}};
   for (const auto& f : fns) {
     napi_value fn;
     CHECK(napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn));
