@@ -19,5 +19,7 @@ export const {
   abi,
   include,
   native,
+  explainThreadError,
+  THREAD_ERROR_STEPS,
 } = rseqSlice;
 export default rseqSlice;

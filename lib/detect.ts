@@ -138,7 +138,8 @@ function knowsSlicePrctl(version: PlatformInfo['kernelVersion']): boolean {
   return version !== null && version[0] >= 7;
 }
 
-function rseqReason(errno: number): string {
+/** @internal Why registering rseq failed (`errno` positive), as detect() says it. */
+export function rseqReason(errno: number): string {
   switch (errnoName(errno)) {
     case 'ENOSYS':
       return 'the kernel has no rseq system call, or a seccomp filter hides it (ENOSYS)';

@@ -21,8 +21,8 @@ export type {
 } from './simulator';
 export type { Outcome } from './abi';
 export type { PlatformInfo } from './platform';
-export { include } from './native_api';
-export type { NativeApi } from './native_api';
+export { include, explainThreadError, THREAD_ERROR_STEPS } from './native_api';
+export type { NativeApi, ThreadErrorStep, ThreadErrorExplanation } from './native_api';
 import * as abiModule from './abi';
 import { nativeApi, type NativeApi } from './native_api';
 

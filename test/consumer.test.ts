@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detect, native, include, errnoName } from '../lib';
+import { detect, native, include, errnoName, explainThreadError } from '../lib';
 import { addonState, type NativeAddon } from '../lib/addon';
 import { buildConsumer, consumerBuildUnavailable, CONSUMER_BINARY, CONSUMER_DIR } from './consumer_build';
 import type { ConsumerAddon, ConsumerCounts, ThreadExitView } from './consumer_types';
@@ -135,6 +135,17 @@ describe('a consumer addon of the native API (test/consumer)', function () {
     expect(why.hasArea).to.equal(true);
     expect(why.enabled).to.equal(why.whyNot === 0);
     if (why.whyNot !== 0) expect(why.whyNot).to.not.equal(ENOSYS_);
+    // The "why not" in detect()'s words: on this thread the JavaScript side's prctl answers the
+    // same, so the reason and remedy are detect()'s own.
+    const explained = explainThreadError(why.whyNot, why.step);
+    if (why.whyNot === 0) expect(explained).to.equal(null);
+    else {
+      const d = detect().sliceExtension;
+      console.log(`      thread_error explained: ${explained?.errno} at ${explained?.step}: ${explained?.reason}`);
+      expect(explained?.errno).to.equal(errnoName(why.whyNot));
+      expect(explained?.reason).to.equal(d.reason);
+      expect(explained?.remedy).to.equal(d.remedy);
+    }
     const run = consumer.runJs(1000);
     expect(run.locked).to.equal(1000);
     expect(run.lostRaces, 'no other locker on this thread').to.equal(0);

@@ -16,6 +16,7 @@ import {
   type SliceRefusal,
 } from '../lib/detect';
 import { errnoNumber } from '../lib/errors';
+import { detect, explainThreadError } from '../lib';
 import type { Outcome } from './fixtures/environment_probe';
 import { DIST, fixtureJson } from './helpers';
 
@@ -173,5 +174,42 @@ describe('detect(): the remedy when the addon did not load, per architecture', (
     expect(slice.remedy).to.match(/, unset RSEQ_SLICE_PLATFORM$/);
     expect(r.backend).to.equal('simulator');
     expect(r.sections).to.equal(100);
+  });
+});
+
+describe("explainThreadError: a native thread's thread_error in detect()'s words", () => {
+  it("takes detect()'s reason and remedy for the errno detect() met, SET's row otherwise", () => {
+    const d = detect().sliceExtension;
+    if (d.errno !== undefined) {
+      const errno = errnoNumber(d.errno) as number;
+      expect(explainThreadError(errno, 'prctl(PR_RSEQ_SLICE_EXTENSION, SET)')).to.deep.equal({
+        step: 'prctl(PR_RSEQ_SLICE_EXTENSION, SET)',
+        errno: d.errno,
+        reason: d.reason,
+        ...(d.remedy === undefined ? {} : { remedy: d.remedy }),
+      });
+    }
+    const other = d.errno === 'ENXIO' ? EPERM : ENXIO;
+    expect(explainThreadError(other, 'prctl(PR_RSEQ_SLICE_EXTENSION, SET)')?.reason).to.equal(
+      explainRefusal(other, { ...optimized, platform: X64_7 }).reason,
+    );
+    expect(explainThreadError(0, null)).to.equal(null);
+    expect(explainThreadError(EPERM, 'rseq registration')).to.deep.equal({
+      step: 'rseq registration',
+      errno: 'EPERM',
+      reason: 'registering rseq is forbidden, usually by a seccomp filter (EPERM)',
+    });
+    expect(explainThreadError(ENOSYS, 'rseq registration')?.reason).to.match(/no rseq system call/);
+  });
+
+  it('refuses what thread_error() cannot have answered, saying what it accepts', () => {
+    expect(() => explainThreadError(-22, 'rseq registration')).to.throw(RangeError, /non-negative integer; got -22/);
+    expect(() => explainThreadError(1.5, 'rseq registration')).to.throw(RangeError, /non-negative integer/);
+    expect(() => explainThreadError('22' as unknown as number, null)).to.throw(TypeError, /a number; got string/);
+    expect(() => explainThreadError(22, null)).to.throw(
+      TypeError,
+      /one of "rseq registration", "prctl\(PR_RSEQ_SLICE_EXTENSION, SET\)"; got null/,
+    );
+    expect(() => explainThreadError(22, 'prctl')).to.throw(TypeError, /got "prctl"/);
   });
 });
