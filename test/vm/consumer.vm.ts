@@ -16,7 +16,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { native } from '../../lib';
+import { detect, native } from '../../lib';
 import { CONSUMER_BINARY } from '../consumer_build';
 import type { ConsumerAddon, ConsumerCounts } from '../consumer_types';
 import { DIST } from '../helpers';
@@ -170,5 +170,21 @@ describe(`guest, a consumer addon of the native API: ${bootDescription()}`, func
     expect.fail(
       `no run of ${ATTEMPTS} had a grant on every kind of thread (last run: none on ${missingKinds.join(', ')})`,
     );
+  });
+
+  it("a thread's exit: rseq-slice's own area is forgotten before it is freed (a later thread_local destructor's section is clean and writes nothing); libc's stays", () => {
+    const view = consumer.threadExit();
+    const owner = detect().rseq.owner;
+    console.log(`      thread exit (area ${owner}'s): ${JSON.stringify(view)}`);
+    // The kernel granted this thread (prctl SET ENABLE answered 0 on every kind of thread above).
+    expect(view.areaDuring, 'an enabled area while the thread ran').to.equal(true);
+    expect(view.threadAreaDuring).to.equal(true);
+    // native/rseq_area.cc OwnArea::~OwnArea unregisters and frees rseq-slice's own area at thread
+    // exit and tells native_api.cc first; libc's area lives in the thread's TCB until it is gone.
+    const own = owner === 'addon';
+    expect(view.areaAtExit, 'thread()->area in the late destructor').to.equal(!own);
+    expect(view.threadAreaAtExit, 'thread_area() there').to.equal(!own);
+    if (own) expect(view.sectionAtExit, 'no area: a clean section').to.equal(0);
+    else expect(view.sectionAtExit).to.be.oneOf([0, 1, 2, 3]);
   });
 });
