@@ -3,7 +3,7 @@
  * every backend answers the kernel calls; how sections run (bytes of the area, or calls into the
  * addon) and whether simulated time passes around them are separate, optional parts.
  */
-import type { Outcome } from './abi';
+import type { Outcome } from './kernel/abi';
 
 /** The kernel calls every backend answers. */
 export interface SliceKernel {
@@ -54,6 +54,9 @@ export interface SectionClock {
  * thread count in too.
  */
 export type SectionNesting = Int32Array;
+
+/** A 32-bit field of the thread's real rseq area by byte offset, signed (cpu_id, node_id, mm_cid). */
+export type FieldReader = (offset: number) => number;
 
 export interface SliceBackend extends SliceKernel {
   readonly sections: AreaSections | NativeCallSections;

@@ -10,12 +10,12 @@ import {
   PR_RSEQ_SLICE_EXT_ENABLE,
   RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
-} from './abi';
-import { AREA_OWNER, addonState, type NativeAddon, type NativeAreaInfo } from './addon';
-import { probeEnable } from './native_backend';
+} from './kernel/abi';
+import { AREA_OWNER, addonState, type NativeAddon, type NativeAreaInfo } from './addon/addon';
+import { probeEnable } from './addon/native_backend';
 import { errnoName, knownErrno, RseqError } from './errors';
 import { envBackend, type BackendChoice } from './env_backend';
-import { platformInfo, type PlatformInfo } from './platform';
+import { platformInfo, type PlatformInfo } from './kernel/platform';
 
 /** Where the extension length knob lives: debugfs on merged kernels, a sysctl on pre-merge ones. */
 const EXTENSION_NSEC_FILES = ['/sys/kernel/debug/rseq/slice_ext_nsec', '/proc/sys/kernel/rseq_slice_extension_nsec'];

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { ENOTSUPP } from './abi';
+import { ENOTSUPP } from './kernel/abi';
 
 const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(constants.errno)) {

@@ -15,7 +15,7 @@ import {
   PR_RSEQ_SLICE_EXT_ENABLE,
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
   type Outcome,
-} from './abi';
+} from './kernel/abi';
 import type { NativeCallSections, SectionClock, SectionNesting, SliceBackend, SliceKernel } from './backend';
 import { notAFunction, returnedThenable } from './synchronous_fn_errors';
 import { isThenable } from './validate';

@@ -11,20 +11,20 @@ export { RseqError, errnoName } from './errors';
 export { SliceMutex, SLICE_MUTEX_BYTES, OWNER_CHECK_MS } from './slice_mutex';
 export type { SliceMutexOptions, OwnerDiedHandler } from './slice_mutex';
 export { OwnerDiedError, MutexNotRecoverableError } from './mutex_errors';
-export { SimulatedKernel, SimulatedThread, SimulatedSignal } from './simulator';
+export { SimulatedKernel, SimulatedThread, SimulatedSignal } from './simulator/simulator';
 export type {
   SimulatedKernelOptions,
   SimulatedCounters,
   InterruptOptions,
   RegisterOptions,
   SyscallOptions,
-} from './simulator';
-export type { Outcome } from './abi';
-export type { PlatformInfo } from './platform';
-export { include, explainThreadError, THREAD_ERROR_STEPS } from './native_api';
-export type { NativeApi, ThreadErrorStep, ThreadErrorExplanation } from './native_api';
-import * as abiModule from './abi';
-import { nativeApi, type NativeApi } from './native_api';
+} from './simulator/simulator';
+export type { Outcome } from './kernel/abi';
+export type { PlatformInfo } from './kernel/platform';
+export { include, explainThreadError, THREAD_ERROR_STEPS } from './addon/native_api';
+export type { NativeApi, ThreadErrorStep, ThreadErrorExplanation } from './addon/native_api';
+import * as abiModule from './kernel/abi';
+import { nativeApi, type NativeApi } from './addon/native_api';
 
 /**
  * The kernel ABI constants (area offsets, prctl and flag numbers, extension limits), frozen: a

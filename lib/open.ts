@@ -5,16 +5,16 @@ import {
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXTENSION_SET,
   PR_RSEQ_SLICE_EXT_ENABLE,
-} from './abi';
-import { addonState } from './addon';
-import { realAreaFields } from './area_fields';
+} from './kernel/abi';
+import { addonState } from './addon/addon';
+import { realAreaFields } from './addon/area_fields';
 import { refusalError, registeredArea } from './detect';
 import { BACKENDS, envBackend, type BackendChoice } from './env_backend';
 import { knownErrno, RseqError } from './errors';
 import { SliceExtension } from './extension';
-import { NativeBackend, nativeArea, probeEnable } from './native_backend';
-import { checkExtensionNsec, SimulatedKernel } from './simulator';
-import { SimulatorBackend } from './simulator_backend';
+import { NativeBackend, nativeArea, probeEnable } from './addon/native_backend';
+import { checkExtensionNsec, SimulatedKernel } from './simulator/simulator';
+import { SimulatorBackend } from './simulator/simulator_backend';
 import { checkBoolean, checkChoice, checkInteger, checkNumber, checkOptionsObject } from './validate';
 
 export type { BackendChoice } from './env_backend';

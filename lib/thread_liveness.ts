@@ -4,7 +4,7 @@
  * addon nothing is known, and every thread counts as alive.
  */
 import { threadId } from 'node:worker_threads';
-import { addonState } from './addon';
+import { addonState } from './addon/addon';
 
 let watching: boolean | undefined;
 

@@ -7,17 +7,34 @@ const path = require('node:path');
 
 const DIST = path.join(__dirname, '..', 'dist');
 
+// Where a module of lib/ compiled to in `dist`: grouped by family (lib/addon/, lib/simulator/)
+// since 0.4, flat before; bench --dist measures builds of either layout.
+const FAMILY = { addon: 'addon', native_backend: 'addon', random: 'simulator' };
+
+/** A compiled lib/ module of `dist` by its file name, in either layout. */
+function distModule(dist, name) {
+  const grouped = FAMILY[name] === undefined ? null : path.join(dist, FAMILY[name], name);
+  if (grouped !== null) {
+    try {
+      return require(grouped);
+    } catch (err) {
+      if (err.code !== 'MODULE_NOT_FOUND') throw err;
+    }
+  }
+  return require(path.join(dist, name));
+}
+
 /** The handle over `dist` (default this checkout's dist/; bench --dist measures another build). */
 function benchHandle(fastPath, dist = DIST) {
   const rs = require(dist);
   if (rs.detect().sliceExtension.available) return rs.open({ backend: 'native', fastPath });
-  const { addonState } = require(path.join(dist, 'addon'));
-  const { SliceExtension } = require(path.join(dist, 'extension'));
-  const { NativeBackend } = require(path.join(dist, 'native_backend'));
+  const { addonState } = distModule(dist, 'addon');
+  const { SliceExtension } = distModule(dist, 'extension');
+  const { NativeBackend } = distModule(dist, 'native_backend');
   const { addon, error } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${error}`);
   addon.areaInfo(false);
   return SliceExtension.fromBackend(new NativeBackend(addon, fastPath === 'javascript'));
 }
 
-module.exports = { benchHandle };
+module.exports = { benchHandle, distModule };

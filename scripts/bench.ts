@@ -27,11 +27,11 @@
  * the consumer cannot be built or has no table.
  */
 import { Bench } from 'tinybench';
-import { spread } from '../lib/bench/stats';
+import { spread } from '../lib/lab/bench/stats';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type * as AddonModule from '../dist/addon';
+import type * as AddonModule from '../dist/addon/addon';
 import type { SliceExtension } from '../dist/extension';
 import type * as Package from '../dist';
 import { buildConsumer, consumerBinaryCurrent, CONSUMER_BINARY } from '../test/consumer_build';
@@ -48,8 +48,9 @@ import {
   type LockTableRun,
 } from './contention';
 
-const { benchHandle } = require('./bench-handle') as {
+const { benchHandle, distModule } = require('./bench-handle') as {
   benchHandle: (fastPath: 'javascript' | 'native-call', dist?: string) => SliceExtension;
+  distModule: (dist: string, name: string) => unknown;
 };
 
 const INNER = 1000;
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
   const dist = path.resolve(values.dist ?? path.join(__dirname, '..', 'dist'));
   const pkg = require(dist) as typeof Package;
   const { detect, open, SliceMutex } = pkg;
-  const { addonState } = require(path.join(dist, 'addon')) as typeof AddonModule;
+  const { addonState } = distModule(dist, 'addon') as typeof AddonModule;
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
   const js = benchHandle('javascript', dist);

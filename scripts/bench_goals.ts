@@ -3,7 +3,7 @@
  * (both measured in the same interleaved rounds), and is judged on the median of the per-round
  * figures, printed with their range.
  */
-import { spread, type Spread } from '../lib/bench/stats';
+import { spread, type Spread } from '../lib/lab/bench/stats';
 
 /** A goal judged from one interleaved run: `name` against `baseline`, per round. */
 export interface Goal {

@@ -16,13 +16,14 @@ const kind = workerData.kind ?? 'slicemutex';
 const dist = workerData.dist ?? path.join(__dirname, '..', 'dist');
 const rs = require(dist);
 // xorshift32 only draws section lengths; a dist from before lib/random.ts borrows this checkout's.
+const { distModule } = require('./bench-handle');
 let xorshift32;
 try {
-  ({ xorshift32 } = require(path.join(dist, 'random')));
+  ({ xorshift32 } = distModule(dist, 'random'));
 } catch {
   // an older dist: the fallback below
 }
-if (typeof xorshift32 !== 'function') ({ xorshift32 } = require(path.join(__dirname, '..', 'dist', 'random')));
+if (typeof xorshift32 !== 'function') ({ xorshift32 } = distModule(path.join(__dirname, '..', 'dist'), 'random'));
 
 function sliceHandle() {
   if (slice !== 'on' || kind !== 'slicemutex') return null;

@@ -11,9 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { readKernelSliceStats, writeExtensionNsec } from '../lib/bench/debugfs';
-import { concat, spread, type Spread } from '../lib/bench/stats';
-import { countersDelta, type SliceCounters } from '../lib/rseq_stats';
+import { readKernelSliceStats, writeExtensionNsec } from '../lib/lab/bench/debugfs';
+import { concat, spread, type Spread } from '../lib/lab/bench/stats';
+import { countersDelta, type SliceCounters } from '../lib/kernel/rseq_stats';
 
 export interface ContentionOptions {
   workers: number;

@@ -4,8 +4,8 @@
  * side compiles with, and neither side may have a number the other lacks.
  */
 import { expect } from 'chai';
-import * as abi from '../lib/abi';
-import { addonState, type NativeConstants } from '../lib/addon';
+import * as abi from '../lib/kernel/abi';
+import { addonState, type NativeConstants } from '../lib/addon/addon';
 import { skipUnlessCi } from './helpers';
 
 function typeScriptNumbers(): Record<string, number> {

@@ -5,7 +5,7 @@
  * test/bench_native.test.ts.
  */
 import { expect } from 'chai';
-import { addonState, type NativeAddon } from '../lib/addon';
+import { addonState, type NativeAddon } from '../lib/addon/addon';
 import { skipUnlessCi } from './helpers';
 
 type Call = (...args: unknown[]) => unknown;

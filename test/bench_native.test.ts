@@ -1,6 +1,6 @@
 /** The benchmark's native control loop (native/bench_loop.cc): argument checks and what it records. */
 import { expect } from 'chai';
-import { addonState, type NativeAddon } from '../lib/addon';
+import { addonState, type NativeAddon } from '../lib/addon/addon';
 import { skipBecause } from './helpers';
 
 describe('bench: native spin-lock loop', function () {
@@ -108,10 +108,10 @@ describe('bench: native spin-lock loop', function () {
 describe('bench: a measurement end to end on the simulator', () => {
   it('workers contend, every section is recorded with its window, outcomes only with requests on', async function () {
     this.timeout(30_000);
-    const { ScenarioWorkers } = require('../dist/bench/measure') as typeof import('../lib/bench/measure');
+    const { ScenarioWorkers } = require('../dist/lab/bench/measure') as typeof import('../lib/lab/bench/measure');
     const { resolveScenario, SCENARIOS } =
-      require('../dist/bench/scenarios') as typeof import('../lib/bench/scenarios');
-    const { summarizeMeasurement } = require('../dist/bench/summary') as typeof import('../lib/bench/summary');
+      require('../dist/lab/bench/scenarios') as typeof import('../lib/lab/bench/scenarios');
+    const { summarizeMeasurement } = require('../dist/lab/bench/summary') as typeof import('../lib/lab/bench/summary');
     const s = resolveScenario(
       SCENARIOS.find((x) => x.name === 'spin-js-2x-under')!,
       1,

@@ -5,14 +5,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { detect } from '../lib';
-import { axisMinimum, chartOption, countMinimum, histogramPoints, loadECharts } from '../lib/bench/chart';
-import type { Measurement } from '../lib/bench/measure';
-import { parseBenchOptions } from '../lib/bench/options';
-import { formatGoals, formatSpread, formatTable } from '../lib/bench/report';
-import type { BenchResult } from '../lib/bench/run';
-import { DEFAULT_SCENARIOS, resolveScenario, SCENARIOS, sectionRange, selectScenarios } from '../lib/bench/scenarios';
-import { summarizeScenario } from '../lib/bench/summary';
-import { chartFileName, writeReport } from '../lib/bench/write_report';
+import { axisMinimum, chartOption, countMinimum, histogramPoints, loadECharts } from '../lib/lab/bench/chart';
+import type { Measurement } from '../lib/lab/bench/measure';
+import { parseBenchOptions } from '../lib/lab/bench/options';
+import { formatGoals, formatSpread, formatTable } from '../lib/lab/bench/report';
+import type { BenchResult } from '../lib/lab/bench/run';
+import { DEFAULT_SCENARIOS, resolveScenario, SCENARIOS, sectionRange, selectScenarios } from '../lib/lab/bench/scenarios';
+import { summarizeScenario } from '../lib/lab/bench/summary';
+import { chartFileName, writeReport } from '../lib/lab/bench/write_report';
 import { DIST, ROOT, skipBecause } from './helpers';
 
 const anchor = SCENARIOS[0]!;
@@ -232,7 +232,7 @@ describe('bench summaries and report', () => {
 
 describe('rseq-slice bench (CLI)', () => {
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'bench', ...args], { cwd: ROOT, encoding: 'utf8' });
+    spawnSync(process.execPath, [path.join(DIST, 'cli', 'main.js'), 'bench', ...args], { cwd: ROOT, encoding: 'utf8' });
 
   it('bad usage exits 2 with the reason', () => {
     const r = cli('--rounds', 'x');

@@ -3,15 +3,15 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { logHistogram, per10k, percentiles, ratio, spread } from '../lib/bench/stats';
+import { logHistogram, per10k, percentiles, ratio, spread } from '../lib/lab/bench/stats';
 import {
   countHeldSwitches,
   countLongHolds,
   longHoldThresholdNs,
   parseSchedSwitch,
   type HoldWindows,
-} from '../lib/bench/preemptions';
-import { parseOverruns, selectedClock } from '../lib/bench/tracefs';
+} from '../lib/lab/bench/preemptions';
+import { parseOverruns, selectedClock } from '../lib/lab/bench/tracefs';
 
 describe('bench statistics', () => {
   it('percentiles are nearest-rank over the samples', () => {
@@ -114,7 +114,7 @@ describe('bench preemption counts', () => {
 
 describe('bench kernel counters', () => {
   it('reads the counters through the shared parser, and gives null where they are unreadable (the bench runs on without)', () => {
-    const { readKernelSliceStats } = require('../lib/bench/debugfs') as typeof import('../lib/bench/debugfs');
+    const { readKernelSliceStats } = require('../lib/lab/bench/debugfs') as typeof import('../lib/lab/bench/debugfs');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-bench-stats-'));
     try {
       const file = path.join(dir, 'stats');

@@ -2,13 +2,13 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { addonState } from '../lib/addon';
-import { judgeTranscript } from '../lib/conformance/check';
-import { abiTranscript, simulatorTarget } from '../lib/conformance/transcript';
+import { addonState } from '../lib/addon/addon';
+import { judgeTranscript } from '../lib/lab/conformance/check';
+import { abiTranscript, simulatorTarget } from '../lib/lab/conformance/transcript';
 import { DIST, ROOT } from './helpers';
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'check', ...args], {
+  return spawnSync(process.execPath, [path.join(DIST, 'cli', 'main.js'), 'check', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: process.env,

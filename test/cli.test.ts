@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { detect } from '../lib';
-import { COMMANDS, main } from '../lib/cli';
-import type { CliError } from '../lib/commands/command';
-import { runNodeGyp } from '../lib/commands/build';
-import { statsCommand } from '../lib/commands/stats';
+import { COMMANDS, main } from '../lib/cli/main';
+import type { CliError } from '../lib/cli/commands/command';
+import { runNodeGyp } from '../lib/cli/commands/build';
+import { statsCommand } from '../lib/cli/commands/stats';
 import { DIST, ROOT } from './helpers';
 
 interface Run {
@@ -23,7 +23,7 @@ function cli(...args: string[]): Run {
 
 /** The CLI with `env` added to this process's environment. */
 function cliWith(env: NodeJS.ProcessEnv, ...args: string[]): Run {
-  const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), ...args], {
+  const r = spawnSync(process.execPath, [path.join(DIST, 'cli', 'main.js'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, ...env },

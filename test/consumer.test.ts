@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detect, native, include, errnoName, explainThreadError } from '../lib';
-import { addonState, type NativeAddon } from '../lib/addon';
+import { addonState, type NativeAddon } from '../lib/addon/addon';
 import { buildConsumer, consumerBuildUnavailable, CONSUMER_BINARY, CONSUMER_DIR } from './consumer_build';
 import type { ConsumerAddon, ConsumerCounts, ThreadExitView } from './consumer_types';
 import { ROOT, fixtureJson, skipBecause } from './helpers';

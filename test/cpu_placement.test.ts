@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import { addonState } from '../lib/addon';
+import { addonState } from '../lib/addon/addon';
 import type { PlacementChild } from './fixtures/cpu_placement_child';
 import { allowedCpus, DIST, fixtureJson, possibleCpuBound, skipBecause } from './helpers';
 

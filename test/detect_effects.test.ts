@@ -6,7 +6,7 @@
  * EINVAL); the guest's glibc-off variant checks the same on an extension kernel (optimized.vm.ts).
  */
 import { expect } from 'chai';
-import { addonState } from '../lib/addon';
+import { addonState } from '../lib/addon/addon';
 import { fixtureJson, skipBecause } from './helpers';
 import { expectDetectLeftNoTrace, type DetectEffects, type ProbeEffects } from './fixtures/detect_effects';
 

@@ -7,7 +7,7 @@
  * simulated linux-arm64.
  */
 import { expect } from 'chai';
-import { ENOTSUPP } from '../lib/abi';
+import { ENOTSUPP } from '../lib/kernel/abi';
 import {
   addonRemedy,
   explainRefusal,

@@ -52,12 +52,12 @@ describe('environments: another platform (RSEQ_SLICE_PLATFORM)', () => {
   });
 
   it('the CLI reports it too and exits 0 (1 with --require)', () => {
-    const ok = runNode(`process.argv = ['node', 'rseq-slice', 'detect']; require('./dist/cli').main(['detect'])`, {
+    const ok = runNode(`process.argv = ['node', 'rseq-slice', 'detect']; require('./dist/cli/main').main(['detect'])`, {
       env: { RSEQ_SLICE_PLATFORM: 'darwin-x64' },
     });
     expect(ok.status).to.equal(0);
     expect(ok.stdout).to.contain('rseq exists only on Linux');
-    const req = runNode(`process.exitCode = require('./dist/cli').main(['detect', '--require'])`, {
+    const req = runNode(`process.exitCode = require('./dist/cli/main').main(['detect', '--require'])`, {
       env: { RSEQ_SLICE_PLATFORM: 'darwin-x64' },
     });
     expect(req.status).to.equal(1);

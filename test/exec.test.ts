@@ -4,13 +4,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { addonState } from '../lib/addon';
-import { execFailureStatus } from '../lib/commands/exec';
-import { mergeTunable } from '../lib/glibc_tunables';
-import { searchPath } from '../lib/replace_process';
+import { addonState } from '../lib/addon/addon';
+import { execFailureStatus } from '../lib/cli/commands/exec';
+import { mergeTunable } from '../lib/kernel/glibc_tunables';
+import { searchPath } from '../lib/cli/replace_process';
 import { DIST, ROOT, skipBecause } from './helpers';
 
-const CLI = path.join(DIST, 'cli.js');
+const CLI = path.join(DIST, 'cli', 'main.js');
 // A file no one may execute (mode 0644: execve wants an x bit even from root).
 const NOT_EXECUTABLE = path.join(os.tmpdir(), `rseq-slice-exec-test-${process.pid}`);
 before(() => fs.writeFileSync(NOT_EXECUTABLE, 'data\n', { mode: 0o644 }));

@@ -12,9 +12,9 @@ import {
   PR_RSEQ_SLICE_EXT_ENABLE,
   PR_RSEQ_SLICE_EXTENSION,
   PR_RSEQ_SLICE_EXTENSION_SET,
-} from '../lib/abi';
+} from '../lib/kernel/abi';
 import { RseqError } from '../lib/errors';
-import { SeededRandom } from '../lib/random';
+import { SeededRandom } from '../lib/simulator/random';
 
 const SEQUENCES = Number(process.env.RSEQ_SLICE_FUZZ_SEQUENCES ?? 3000);
 const STEPS = 60;

@@ -5,9 +5,9 @@
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import { addonState, type NativeAddon } from '../lib/addon';
+import { addonState, type NativeAddon } from '../lib/addon/addon';
 import { detect, open, RseqError } from '../lib';
-import { OFFSET_CPU_ID, OFFSET_GRANTED, OFFSET_MM_CID, OFFSET_NODE_ID, OFFSET_REQUEST } from '../lib/abi';
+import { OFFSET_CPU_ID, OFFSET_GRANTED, OFFSET_MM_CID, OFFSET_NODE_ID, OFFSET_REQUEST } from '../lib/kernel/abi';
 import type { OwnAreaChild } from './fixtures/own_area_child';
 import type { PinnedCpuChild } from './fixtures/pinned_cpu_child';
 import type { SectionsWorker } from './fixtures/sections_worker';
@@ -57,7 +57,7 @@ describe("native addon: the thread's rseq area", () => {
   it('sizes and aligns its own registration from AT_RSEQ_FEATURE_SIZE / AT_RSEQ_ALIGN', function () {
     addonOrSkip(this);
     const info = runNodeJson<{ length: number; alignment: number; auxFeatureSize: number; auxAlign: number }>(
-      `const a = require(require('./dist/addon.js').addonBinaryPath()); console.log(JSON.stringify(a.areaInfo(false)));`,
+      `const a = require(require('./dist/addon/addon.js').addonBinaryPath()); console.log(JSON.stringify(a.areaInfo(false)));`,
       { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } },
     );
     const feature = info.auxFeatureSize || 20;

@@ -3,12 +3,12 @@
  * thread's) shares one nesting depth, so an inner handle's exit() never ends the outer section.
  */
 import { expect } from 'chai';
-import { OFFSET_GRANTED, OFFSET_REQUEST } from '../lib/abi';
-import { AREA_OWNER, addonState } from '../lib/addon';
+import { OFFSET_GRANTED, OFFSET_REQUEST } from '../lib/kernel/abi';
+import { AREA_OWNER, addonState } from '../lib/addon/addon';
 import { SliceExtension } from '../lib/extension';
-import { NativeBackend } from '../lib/native_backend';
-import { SimulatedKernel } from '../lib/simulator';
-import { SimulatorBackend } from '../lib/simulator_backend';
+import { NativeBackend } from '../lib/addon/native_backend';
+import { SimulatedKernel } from '../lib/simulator/simulator';
+import { SimulatorBackend } from '../lib/simulator/simulator_backend';
 import { detect, open } from '../lib';
 import type { NestingWorker } from './fixtures/nesting_worker';
 import { inWorker, skipBecause } from './helpers';

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { addonState } from '../lib/addon';
+import { addonState } from '../lib/addon/addon';
 import { open, type Detection } from '../lib';
 import type { ChurnChild } from './fixtures/churn_child';
 import type { HandleProbeResult } from './fixtures/handle_probe_worker';

@@ -14,7 +14,7 @@ import {
   PR_RSEQ_SLICE_EXTENSION_SET as SET,
   RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
-} from '../lib/abi';
+} from '../lib/kernel/abi';
 import { runSliceTest } from './slice_test_scenario';
 
 function flags(t: SimulatedThread): number {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { threadId } from 'node:worker_threads';
 import { open, RseqError, SliceExtension, SliceMutex, SLICE_MUTEX_BYTES } from '../lib';
 import { knownErrno } from '../lib/errors';
-import { addonState } from '../lib/addon';
+import { addonState } from '../lib/addon/addon';
 import type { SliceBackend } from '../lib/backend';
 import { defaultSlice } from '../lib/slice_mutex';
 import type { CountUnderLock } from './fixtures/count_under_lock_worker';

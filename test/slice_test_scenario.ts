@@ -7,10 +7,10 @@
  *
  *   npx tsx test/slice_test_scenario.ts [sections] [sectionNsec] [interruptRateHz] [seed]
  */
-import { OFFSET_GRANTED, OFFSET_REQUEST } from '../lib/abi';
-import { PoissonInterrupts } from '../lib/simulated_interrupts';
-import { SimulatedKernel } from '../lib/simulator';
-import { EXIT_WINDOW_NS } from '../lib/simulator_backend';
+import { OFFSET_GRANTED, OFFSET_REQUEST } from '../lib/kernel/abi';
+import { PoissonInterrupts } from '../lib/simulator/simulated_interrupts';
+import { SimulatedKernel } from '../lib/simulator/simulator';
+import { EXIT_WINDOW_NS } from '../lib/simulator/simulator_backend';
 
 export interface SliceTestOptions {
   sections: number;

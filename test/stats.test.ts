@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseRseqStats, countersDelta } from '../lib/rseq_stats';
+import { parseRseqStats, countersDelta } from '../lib/kernel/rseq_stats';
 import { DIST, ROOT } from './helpers';
 
 // The format of kernel/rseq.c rseq_stats_show (7.2.13), figures from a guest run.
@@ -59,7 +59,7 @@ describe('rseq stats', () => {
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const A = { sgrant: 100, sexpir: 1, srevok: 10, syield: 90, sabort: 0 };
     const B = { sgrant: 1100, sexpir: 6, srevok: 60, syield: 1040, sabort: 0 };
-    const cli = path.join(DIST, 'cli.js');
+    const cli = path.join(DIST, 'cli', 'main.js');
     // Replaced by rename, so the child never reads a half-written file.
     const writeStats = (c: typeof A): void => {
       fs.writeFileSync(path.join(dir, 'stats.tmp'), statsText(c));

@@ -1,7 +1,7 @@
 /** Guest suite, booted with rseq_slice_ext=0 (and glibc's registration off). */
 import { expect } from 'chai';
-import { OFFSET_FLAGS } from '../../lib/abi';
-import { addonState } from '../../lib/addon';
+import { OFFSET_FLAGS } from '../../lib/kernel/abi';
+import { addonState } from '../../lib/addon/addon';
 import { detect, open, RseqError } from '../../lib';
 import { bootDescription, expectCheckConforms } from './guest';
 

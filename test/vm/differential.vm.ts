@@ -33,7 +33,7 @@ describe(`guest, differential test: ${bootDescription()}`, function () {
 
   it('rseq-slice stats reads the real debugfs rseq/stats with the shared parser', () => {
     // kernel/rseq.c rseq_stats_show prints the slice counters when built with the extension.
-    const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'stats', '--json'], {
+    const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'stats', '--json'], {
       encoding: 'utf8',
     });
     console.log(`      ${fs.readFileSync(STATS_FILE, 'utf8').trim().split('\n').join(' | ')}`);

@@ -46,7 +46,7 @@ describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescri
       await runScenarioUntilYielded(
         'exec: javascript path, 20 µs, main thread',
         async () => {
-          const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'exec', '--', 'node', ...child], {
+          const r = spawnSync(process.execPath, [path.join(DIST, 'cli', 'main.js'), 'exec', '--', 'node', ...child], {
             cwd: ROOT,
             env,
             encoding: 'utf8',

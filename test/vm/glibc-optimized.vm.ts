@@ -8,8 +8,8 @@
  */
 import { expect } from 'chai';
 import { detect, open } from '../../lib';
-import { addonState } from '../../lib/addon';
-import { OFFSET_FLAGS, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE } from '../../lib/abi';
+import { addonState } from '../../lib/addon/addon';
+import { OFFSET_FLAGS, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE } from '../../lib/kernel/abi';
 import type { CountUnderLock } from '../fixtures/count_under_lock_worker';
 import { DIST, fixtureWorker, inWorker } from '../helpers';
 import { bootDescription, readStats, statsDelta, withLongExtension } from './guest';

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ConformanceReport } from '../../lib/conformance/check';
-import { writeExtensionNsec } from '../../lib/bench/debugfs';
-import { countersDelta, readRseqStats, STATS_FILE, type SliceCounters } from '../../lib/rseq_stats';
+import type { ConformanceReport } from '../../lib/lab/conformance/check';
+import { writeExtensionNsec } from '../../lib/lab/bench/debugfs';
+import { countersDelta, readRseqStats, STATS_FILE, type SliceCounters } from '../../lib/kernel/rseq_stats';
 
 export { STATS_FILE };
 
@@ -46,7 +46,7 @@ export function withLongExtension(figures: string[], seconds: number): void {
 
 /** `rseq-slice check --json` in a child (it runs its own children with glibc's registration off). */
 export function runCheck(): { status: number | null; report: ConformanceReport; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'check', '--json'], {
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'check', '--json'], {
     encoding: 'utf8',
   });
   if (!r.stdout) throw new Error(`rseq-slice check printed nothing (status ${r.status}): ${r.stderr}`);

@@ -8,8 +8,8 @@
 import { expect } from 'chai';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { OFFSET_GRANTED, OFFSET_REQUEST } from '../../lib/abi';
-import { addonState } from '../../lib/addon';
+import { OFFSET_GRANTED, OFFSET_REQUEST } from '../../lib/kernel/abi';
+import { addonState } from '../../lib/addon/addon';
 import { open, SliceMutex, type SliceExtension, type SliceStats } from '../../lib';
 import { sliceStatsDelta } from '../../lib/extension';
 import { DIST } from '../helpers';

@@ -4,14 +4,14 @@
  * scenario with real grants on every path, checked against debugfs rseq/stats.
  */
 import { expect } from 'chai';
-import { addonState } from '../../lib/addon';
+import { addonState } from '../../lib/addon/addon';
 import { detect, open } from '../../lib';
 import {
   OFFSET_FLAGS,
   PR_RSEQ_SLICE_EXT_ENABLE,
   RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
-} from '../../lib/abi';
+} from '../../lib/kernel/abi';
 import type { DefaultOnWorker } from '../fixtures/default_on_worker';
 import { DIST, fixtureJson, inWorker } from '../helpers';
 import { expectDetectLeftNoTrace, type DetectEffects } from '../fixtures/detect_effects';

@@ -14,10 +14,10 @@ import {
   RSEQ_ALLOC_ALIGN_SLICE_EXT,
   RSEQ_FEATURE_SIZE_SLICE_EXT,
   RSEQ_FLAG_SLICE_EXT_DEFAULT_ON,
-} from '../abi';
-import { addonState } from '../addon';
-import { errnoName, RseqError } from '../errors';
-import { SimulatedKernel, type SimulatedKernelOptions } from '../simulator';
+} from '../../kernel/abi';
+import { addonState } from '../../addon/addon';
+import { errnoName, RseqError } from '../../errors';
+import { SimulatedKernel, type SimulatedKernelOptions } from '../../simulator/simulator';
 
 /** A result: the returned number, or the errno name. */
 export type StepResult = number | string;

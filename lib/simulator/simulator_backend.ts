@@ -4,9 +4,8 @@
  * length at the configured rate, applies them in order on the virtual clock (timer expiry
  * included), and then runs the real exit path.
  */
-import { OFFSET_FLAGS, ORIG_RSEQ_SIZE, PR_RSEQ_SLICE_EXTENSION } from './abi';
-import type { FieldReader } from './area_fields';
-import type { AreaSections, SectionClock, SectionNesting, SliceBackend } from './backend';
+import { OFFSET_FLAGS, ORIG_RSEQ_SIZE, PR_RSEQ_SLICE_EXTENSION } from '../kernel/abi';
+import type { AreaSections, FieldReader, SectionClock, SectionNesting, SliceBackend } from '../backend';
 import { PoissonInterrupts } from './simulated_interrupts';
 import type { SimulatedKernel, SimulatedThread } from './simulator';
 

@@ -1,13 +1,13 @@
 /** `rseq-slice bench`: lock-holder preemptions with slice requests on vs off, on this machine. */
 import * as fs from 'node:fs';
-import { detect } from '../detect';
-import { parseBenchOptions, type BenchOptions } from '../bench/options';
-import { formatGoals, formatTable } from '../bench/report';
-import { runBench, type BenchResult } from '../bench/run';
-import { SCENARIOS, DEFAULT_SCENARIOS, QUICK_SCENARIOS } from '../bench/scenarios';
-import { readKernelSliceStats } from '../bench/debugfs';
-import { findTracefs } from '../bench/tracefs';
-import { resultJson, writeReport } from '../bench/write_report';
+import { detect } from '../../detect';
+import { parseBenchOptions, type BenchOptions } from '../../lab/bench/options';
+import { formatGoals, formatTable } from '../../lab/bench/report';
+import { runBench, type BenchResult } from '../../lab/bench/run';
+import { SCENARIOS, DEFAULT_SCENARIOS, QUICK_SCENARIOS } from '../../lab/bench/scenarios';
+import { readKernelSliceStats } from '../../lab/bench/debugfs';
+import { findTracefs } from '../../lab/bench/tracefs';
+import { resultJson, writeReport } from '../../lab/bench/write_report';
 import {
   errorFromException,
   EXIT_USAGE,

@@ -1,5 +1,5 @@
 /**
- * One contending thread of the benchmark (a worker_threads entry point, dist/bench/worker.js):
+ * One contending thread of the benchmark (a worker_threads entry point, dist/lab/bench/worker.js):
  * take the shared lock, run a section of random length, release, end the section; record for
  * every section when the lock was acquired and released (ns since the run's base time, on
  * CLOCK_MONOTONIC) and how long the thread waited. Timing uses the vDSO clock (no system call),
@@ -7,12 +7,12 @@
  */
 import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { addonState } from '../addon';
-import { errnoName } from '../errors';
-import { sliceStatsDelta, type SliceExtension, type SliceStats } from '../extension';
-import { open } from '../open';
-import { xorshift32 } from '../random';
-import { SliceMutex } from '../slice_mutex';
+import { addonState } from '../../addon/addon';
+import { errnoName } from '../../errors';
+import { sliceStatsDelta, type SliceExtension, type SliceStats } from '../../extension';
+import { open } from '../../open';
+import { xorshift32 } from '../../simulator/random';
+import { SliceMutex } from '../../slice_mutex';
 import type { LockKind, SectionKind } from './scenarios';
 
 /** What a worker is started with, for all the measurements of one scenario. */

@@ -30,9 +30,9 @@ import {
   SLICE_EXT_NSEC_DEFAULT,
   SLICE_EXT_NSEC_MAX,
   SLICE_EXT_NSEC_MIN,
-} from './abi';
-import { knownErrno, RseqError } from './errors';
-import { checkBoolean, checkInteger, checkOptionsObject } from './validate';
+} from '../kernel/abi';
+import { knownErrno, RseqError } from '../errors';
+import { checkBoolean, checkInteger, checkOptionsObject } from '../validate';
 
 // slice_ctrl.all (little-endian) with `granted` set and `request` clear, derived from the byte offsets.
 const SLICE_CTRL_GRANTED_ONLY = 1 << (8 * (OFFSET_GRANTED - OFFSET_SLICE_CTRL));

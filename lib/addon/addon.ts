@@ -4,9 +4,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type * as abi from './abi';
+import type * as abi from '../kernel/abi';
 import type { NativeApi } from './native_api';
-import { platformOverride } from './platform';
+import { platformOverride } from '../kernel/platform';
 
 /** Who registered the thread's area: native/rseq_area.h `AreaOwner`, numbered alike. */
 export const AREA_OWNER = { none: 0, libc: 1, addon: 2 } as const;
@@ -117,8 +117,8 @@ export interface AddonState {
   error?: string;
 }
 
-/** The installed package's root (dist/addon.js → ..). */
-const PACKAGE_ROOT = path.join(__dirname, '..');
+/** The installed package's root (dist/addon/addon.js → ../..). */
+const PACKAGE_ROOT = path.join(__dirname, '..', '..');
 
 /**
  * Where a source build lands: node-gyp runs in native/ (binding.gyp is kept out of the package

@@ -1,6 +1,6 @@
 /** What every `rseq-slice` subcommand provides to the dispatcher in cli.ts. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { RseqError } from '../errors';
+import { RseqError } from '../../errors';
 
 /** Where a command writes: stdout and stderr lines (tests pass collectors). */
 export interface CliIo {

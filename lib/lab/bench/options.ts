@@ -1,5 +1,5 @@
 /** The benchmark's options, checked: what was wrong and what is accepted, never a silent default. */
-import { SLICE_EXT_NSEC_MAX, SLICE_EXT_NSEC_MIN } from '../abi';
+import { SLICE_EXT_NSEC_MAX, SLICE_EXT_NSEC_MIN } from '../../kernel/abi';
 import { selectScenarios, type ScenarioSpec } from './scenarios';
 
 export interface BenchOptions {

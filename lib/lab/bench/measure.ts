@@ -5,8 +5,8 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SliceStats } from '../extension';
-import { countersDelta, type SliceCounters } from '../rseq_stats';
+import type { SliceStats } from '../../extension';
+import { countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
 import { readKernelSliceStats } from './debugfs';
 import { countHeldSwitches, parseSchedSwitch, type HoldWindows, type TraceCount } from './preemptions';
 import type { ResolvedScenario } from './scenarios';

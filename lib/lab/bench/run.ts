@@ -4,8 +4,8 @@
  * one side), then the summaries.
  */
 import * as os from 'node:os';
-import { SLICE_EXT_NSEC_DEFAULT } from '../abi';
-import { readExtensionNsec } from '../detect';
+import { SLICE_EXT_NSEC_DEFAULT } from '../../kernel/abi';
+import { readExtensionNsec } from '../../detect';
 import { writeExtensionNsec } from './debugfs';
 import { ScenarioWorkers, type Measurement } from './measure';
 import type { BenchOptions } from './options';

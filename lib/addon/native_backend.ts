@@ -5,11 +5,11 @@ import {
   PR_RSEQ_SLICE_EXTENSION_SET,
   PR_RSEQ_SLICE_EXT_ENABLE,
   type Outcome,
-} from './abi';
+} from '../kernel/abi';
 import { AREA_OWNER, type NativeAddon, type NativeAreaInfo } from './addon';
-import { areaFieldReader, type FieldReader } from './area_fields';
-import type { AreaSections, NativeCallSections, SectionNesting, SliceBackend } from './backend';
-import { knownErrno, RseqError } from './errors';
+import { areaFieldReader } from './area_fields';
+import type { AreaSections, FieldReader, NativeCallSections, SectionNesting, SliceBackend } from '../backend';
+import { knownErrno, RseqError } from '../errors';
 
 const OP_NAMES: Record<number, string> = {
   [PR_RSEQ_SLICE_EXTENSION_GET]: 'prctl(PR_RSEQ_SLICE_EXTENSION_GET)',

@@ -1,6 +1,6 @@
 /** `rseq-slice detect`: what works on this machine, what does not and why, what to do. */
-import { detect, type Detection } from '../detect';
-import { packageVersion } from '../version';
+import { detect, type Detection } from '../../detect';
+import { packageVersion } from '../../version';
 import { EXIT_USAGE, JSON_ERROR_HELP, parseCommandArgs, type CliError, type CliIo, type Command } from './command';
 
 function yesNo(v: boolean): string {

@@ -3,7 +3,7 @@
  * them) and the extension length knob.
  */
 import * as fs from 'node:fs';
-import { EXTENSION_NSEC_FILE, readRseqStats, STATS_FILE, type SliceCounters } from '../rseq_stats';
+import { EXTENSION_NSEC_FILE, readRseqStats, STATS_FILE, type SliceCounters } from '../../kernel/rseq_stats';
 
 /** The counters now, or null when unreadable (no root, no debugfs, no CONFIG_RSEQ_STATS): the benchmark runs without them. */
 export function readKernelSliceStats(file = STATS_FILE): SliceCounters | null {

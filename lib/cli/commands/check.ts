@@ -1,5 +1,5 @@
 /** `rseq-slice check`: does the running kernel implement the slice extension as the merged kernel does? */
-import { checkConformance, CheckUnavailable, type ConformanceReport } from '../conformance/check';
+import { checkConformance, CheckUnavailable, type ConformanceReport } from '../../lab/conformance/check';
 import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseCommandArgs, usageError, type CliIo, type Command } from './command';
 
 const MODEL_TEXT: Record<ConformanceReport['model'], string> = {

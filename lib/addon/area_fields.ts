@@ -4,10 +4,8 @@
  * grant slice extensions, so every backend answers cpu() and friends from here when it can.
  */
 import { AREA_OWNER, addonState, type NativeAddon } from './addon';
-import { knownErrno, RseqError } from './errors';
-
-/** A field by byte offset, signed 32-bit. */
-export type FieldReader = (offset: number) => number;
+import type { FieldReader } from '../backend';
+import { knownErrno, RseqError } from '../errors';
 
 /**
  * The reader over `view` (the addon's external view of the area), or, where the runtime refused

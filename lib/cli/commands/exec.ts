@@ -3,7 +3,7 @@
  * (glibc.pthread.rseq=0 merged into GLIBC_TUNABLES), so that on glibc 2.35–2.40, whose own area is
  * a legacy one the kernel grants nothing to, rseq-slice registers an optimized area itself.
  */
-import { GLIBC_RSEQ_TUNABLE, mergeTunable } from '../glibc_tunables';
+import { GLIBC_RSEQ_TUNABLE, mergeTunable } from '../../kernel/glibc_tunables';
 import { replaceProcess, runChild } from '../replace_process';
 import { EXIT_USAGE, type CliIo, type Command } from './command';
 

@@ -6,11 +6,11 @@
  *   probe grants SECONDS       the grant scenario (the caller pins this process to one CPU)
  */
 import { Worker } from 'node:worker_threads';
-import { PR_RSEQ_SLICE_EXTENSION_GET } from '../abi';
-import { addonState } from '../addon';
-import { open } from '../open';
-import { readRseqStats, countersDelta, type SliceCounters } from '../rseq_stats';
-import type { SliceStats } from '../extension';
+import { PR_RSEQ_SLICE_EXTENSION_GET } from '../../kernel/abi';
+import { addonState } from '../../addon/addon';
+import { open } from '../../open';
+import { readRseqStats, countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
+import type { SliceStats } from '../../extension';
 import { abiTranscript, nativeTarget, type TranscriptStep } from './transcript';
 
 export interface GrantProbe {

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
-import { addonState } from './addon';
-import { errnoName, errnoNumber } from './errors';
+import { addonState } from '../addon/addon';
+import { errnoName, errnoNumber } from '../errors';
 
 type ProcessWithExecve = NodeJS.Process & { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never };
 

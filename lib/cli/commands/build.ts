@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
 
-/** The package root (dist/commands/build.js → ../..). */
-export const PACKAGE_ROOT = path.join(__dirname, '..', '..');
+/** The package root (dist/cli/commands/build.js → ../../..). */
+export const PACKAGE_ROOT = path.join(__dirname, '..', '..', '..');
 
 /** Where binding.gyp lives (not the root, so npm never compiles at install); node-gyp runs here. */
 export const NATIVE_DIR = path.join(PACKAGE_ROOT, 'native');

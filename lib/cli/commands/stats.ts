@@ -1,7 +1,7 @@
 /** `rseq-slice stats`: the kernel's debugfs slice counters, once or as rates per second. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEBUGFS, parseRseqStats, SLICE_COUNTERS, type SliceCounters } from '../rseq_stats';
+import { DEBUGFS, parseRseqStats, SLICE_COUNTERS, type SliceCounters } from '../../kernel/rseq_stats';
 import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseCommandArgs, usageError, type CliIo, type Command } from './command';
 
 const NAMES: Record<keyof SliceCounters, string> = {

@@ -4,9 +4,9 @@
  */
 import * as path from 'node:path';
 import { addonState } from './addon';
-import { detect, explainRefusal, readBootParam, rseqReason } from './detect';
-import { errnoName } from './errors';
-import { platformInfo } from './platform';
+import { detect, explainRefusal, readBootParam, rseqReason } from '../detect';
+import { errnoName } from '../errors';
+import { platformInfo } from '../kernel/platform';
 
 declare const nativeApiBrand: unique symbol;
 
@@ -23,7 +23,7 @@ export interface NativeApi {
  * The absolute path of the package's include/ directory (rseq_slice.h), for a consumer's
  * binding.gyp: `"include_dirs": ["<!(node -p \"require('rseq-slice').include\")"]`.
  */
-export const include: string = path.join(__dirname, '..', 'include');
+export const include: string = path.join(__dirname, '..', '..', 'include');
 
 /** The table from this thread's addon, loading the addon on first use; null where it did not load (see detect()). */
 export function nativeApi(): NativeApi | null {

@@ -3,8 +3,8 @@
  * throughput), per round (on/off ratios), per scenario (ratio spread over rounds, pooled counts,
  * the issue's goals). Everything here is plain data, ready for JSON.
  */
-import type { SliceStats } from '../extension';
-import type { SliceCounters } from '../rseq_stats';
+import type { SliceStats } from '../../extension';
+import type { SliceCounters } from '../../kernel/rseq_stats';
 import type { Measurement } from './measure';
 import { countLongHolds } from './preemptions';
 import type { ResolvedScenario } from './scenarios';
