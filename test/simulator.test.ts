@@ -1,5 +1,5 @@
 /**
- * The simulated kernel, rule by rule (README "Simulator fidelity" lists each rule with the test
+ * The simulated kernel, rule by rule (docs/simulator.md "Simulator fidelity" lists each rule with the test
  * name that checks it), then the facade's simulator backend and the kernel selftest scenario.
  */
 import { expect } from 'chai';
