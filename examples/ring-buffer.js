@@ -37,7 +37,8 @@ function positiveInteger(name, text, fallback, max) {
 
 /** Runs `op` on the ring with its lock held, inside a section of `slice`; returns op's result. */
 function locked(ring, slice, op) {
-  // Take the lock outside the section, sleeping while another thread holds it.
+  // Take the lock outside the section, sleeping while another thread holds it. (A plain lock: a
+  // thread that dies holding it strands the others; SliceMutex, in worker-pool-counters.js, does not.)
   while (Atomics.compareExchange(ring, LOCK, 0, 1) !== 0) Atomics.wait(ring, LOCK, 1);
   const result = slice.run(() => {
     try {

@@ -157,6 +157,36 @@ describe('examples/: run as a user runs a copy', function () {
       });
     }
 
+    it("its onOwnerDied repair: after a holder died between a key's increment and the total's, the total is rebuilt", () => {
+      // Drives the example's own worker (its workerData and table layout: the mutex word, 8 keys,
+      // the total) on a table whose previous holder bumped key 3 and died holding the lock.
+      const code = `
+        const { Worker } = require('node:worker_threads');
+        const pkg = require.resolve('rseq-slice');
+        const { SLICE_MUTEX_BYTES } = require(pkg);
+        const buffer = new SharedArrayBuffer(SLICE_MUTEX_BYTES + 9 * 4);
+        const dying = new Worker(
+          "const { workerData } = require('node:worker_threads');" +
+          "const { SliceMutex, SLICE_MUTEX_BYTES } = require(workerData.pkg);" +
+          "new SliceMutex(workerData.buffer, 0).lock();" +
+          "new Int32Array(workerData.buffer, SLICE_MUTEX_BYTES, 8)[3]++;" +
+          "process.exit(0);",
+          { eval: true, workerData: { buffer, pkg } },
+        );
+        dying.once('exit', () => {
+          const w = new Worker('./worker-pool-counters.js', { workerData: { buffer, index: 0, increments: 10 } });
+          w.once('error', (e) => { console.error(e); process.exitCode = 1; });
+          w.once('exit', () => {
+            const keys = new Int32Array(buffer, SLICE_MUTEX_BYTES, 8).reduce((a, b) => a + b, 0);
+            console.log(JSON.stringify({ keys, total: new Int32Array(buffer, SLICE_MUTEX_BYTES + 32, 1)[0] }));
+          });
+        });`;
+      const r = run([node, '-e', code], project);
+      expect(r.status, explain(r)).to.equal(0);
+      // Without the repair the total would miss the dead holder's increment (10, not 11).
+      expect(JSON.parse(r.stdout.trim().split('\n').pop() as string)).to.deep.equal({ keys: 11, total: 11 });
+    });
+
     it('the defaults (4 × 20000) run to exact totals', () => {
       const r = run([node, 'worker-pool-counters.js'], project);
       expect(r.status, explain(r)).to.equal(0);
