@@ -13,8 +13,8 @@ export { STATS_FILE };
 
 /**
  * Runs `run` beside the selftest's noise thread (test/vm/scenario-worker.js: spin 2 µs, sleep
- * 50 µs) in this process: pinned to the same CPU, its wakeups preempt whatever runs there, a
- * section included, which is what makes the kernel grant.
+ * 50 µs) in this process: in a spec pinned to one CPU its wakeups preempt whatever runs there,
+ * a section included, which is what makes the kernel grant.
  */
 export async function withNoise<T>(run: () => Promise<T>): Promise<T> {
   const stop = new SharedArrayBuffer(4);
