@@ -4,11 +4,38 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { ConformanceReport } from '../../lib/conformance/check';
 import { writeExtensionNsec } from '../../lib/bench/debugfs';
 import { countersDelta, readRseqStats, STATS_FILE, type SliceCounters } from '../../lib/rseq_stats';
 
 export { STATS_FILE };
+
+/**
+ * Runs `run` beside the selftest's noise thread (test/vm/scenario-worker.js: spin 2 µs, sleep
+ * 50 µs) in this process: in a spec pinned to one CPU its wakeups preempt whatever runs there,
+ * a section included, which is what makes the kernel grant.
+ */
+export async function withNoise<T>(run: () => Promise<T>): Promise<T> {
+  const stop = new SharedArrayBuffer(4);
+  const worker = new Worker(path.join(__dirname, 'scenario-worker.js'), {
+    workerData: { role: 'noise', dist: path.join(__dirname, '..', '..', 'dist'), stop },
+  });
+  const next = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+  await next(); // 'ready'
+  try {
+    return await run();
+  } finally {
+    const done = next();
+    Atomics.store(new Int32Array(stop), 0, 1);
+    await done;
+    await worker.terminate();
+  }
+}
 
 /** "kernel 7.2.13, command line: …" for describe() titles. */
 export function bootDescription(): string {
