@@ -1,5 +1,5 @@
 /**
- * rseq-slice: the Linux rseq time slice extension for Node.js. See README.md.
+ * rseq-slice: the Linux rseq time slice extension for Node.js. See README.md and docs/api.md.
  */
 export { detect } from './detect';
 export type { Detection, RseqDetection, SliceExtensionDetection } from './detect';

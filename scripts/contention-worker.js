@@ -15,7 +15,7 @@ const { buffer, stop, slice, minNs, maxNs, seed, maxSamples } = workerData;
 const kind = workerData.kind ?? 'slicemutex';
 const dist = workerData.dist ?? path.join(__dirname, '..', 'dist');
 const rs = require(dist);
-// xorshift32 only draws section lengths; a dist from before lib/random.ts borrows this checkout's.
+// xorshift32 only draws section lengths; a dist from before lib/simulator/random.ts borrows this checkout's.
 const { distModule } = require('./bench-handle');
 let xorshift32;
 try {

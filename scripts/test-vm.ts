@@ -58,6 +58,7 @@ const VARIANTS: Variant[] = [
       [true, 'nesting.vm.ts'],
       [true, 'native-nesting.vm.ts'],
       [true, CONSUMER_SPEC],
+      [true, 'examples.vm.ts'],
     ],
   },
   { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },

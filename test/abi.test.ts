@@ -1,5 +1,5 @@
 /**
- * lib/abi.ts against the addon's `constants` (native/constants.cc, from native/rseq_abi.h and
+ * lib/kernel/abi.ts against the addon's `constants` (native/constants.cc, from native/rseq_abi.h and
  * native/fast_path.h): the TypeScript copy the simulator runs from must hold the numbers the C++
  * side compiles with, and neither side may have a number the other lacks.
  */
@@ -14,7 +14,7 @@ function typeScriptNumbers(): Record<string, number> {
   return out;
 }
 
-describe('ABI numbers: lib/abi.ts equals the addon', function () {
+describe('ABI numbers: lib/kernel/abi.ts equals the addon', function () {
   let constants: NativeConstants;
   before(function () {
     const { addon, error } = addonState();

@@ -10,7 +10,13 @@ import type { Measurement } from '../lib/lab/bench/measure';
 import { parseBenchOptions } from '../lib/lab/bench/options';
 import { formatGoals, formatSpread, formatTable } from '../lib/lab/bench/report';
 import type { BenchResult } from '../lib/lab/bench/run';
-import { DEFAULT_SCENARIOS, resolveScenario, SCENARIOS, sectionRange, selectScenarios } from '../lib/lab/bench/scenarios';
+import {
+  DEFAULT_SCENARIOS,
+  resolveScenario,
+  SCENARIOS,
+  sectionRange,
+  selectScenarios,
+} from '../lib/lab/bench/scenarios';
 import { summarizeScenario } from '../lib/lab/bench/summary';
 import { chartFileName, writeReport } from '../lib/lab/bench/write_report';
 import { DIST, ROOT, skipBecause } from './helpers';

@@ -204,7 +204,11 @@ describe('install never compiles, never warns: npm install and npm ci × npm 10/
 
   describe('rseq-slice build: a source build when asked for', () => {
     it('rejects options it does not know (exit 2, with its help)', () => {
-      const r = run([process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js'), 'build', '--force'], ROOT, process.env);
+      const r = run(
+        [process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js'), 'build', '--force'],
+        ROOT,
+        process.env,
+      );
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain("Unknown option '--force'").and.contain('Usage: rseq-slice build');
     });

@@ -168,6 +168,19 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect((JSON.parse(out) as { addon: { loaded: boolean } }).addon.loaded).to.equal(true);
   });
 
+  it('ships examples/ for users to copy, and an example runs from the installed package', () => {
+    const examples = path.join(project, 'node_modules', 'rseq-slice', 'examples');
+    const shipped = fs.readdirSync(examples).sort();
+    expect(shipped).to.deep.equal(fs.readdirSync(path.join(ROOT, 'examples')).sort());
+    // require('rseq-slice') inside the installed package resolves to itself (its name and exports).
+    const r = spawnSync(process.execPath, [path.join(examples, 'worker-pool-counters.js'), '2', '1000'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect(r.status, `${r.stdout}${r.stderr}`).to.equal(0);
+    expect(r.stdout).to.match(/^ {2}total: 2000 \(sum of keys 2000, expected 2000\): exact$/m);
+  });
+
   it('without any loadable binary the package still loads and falls back to the simulator', () => {
     const installed = path.join(project, 'node_modules', 'rseq-slice');
     fs.rmSync(path.join(installed, 'prebuilds'), { recursive: true });

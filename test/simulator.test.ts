@@ -1,5 +1,5 @@
 /**
- * The simulated kernel, rule by rule (README "Simulator fidelity" lists each rule with the test
+ * The simulated kernel, rule by rule (docs/simulator.md "Simulator fidelity" lists each rule with the test
  * name that checks it), then the facade's simulator backend and the kernel selftest scenario.
  */
 import { expect } from 'chai';
@@ -495,7 +495,7 @@ describe('kernel selftest scenario (slice_test.c) on the simulator', () => {
   it('reports the selftest counters: total, success, yielded, scheduled, raced, aborted', () => {
     const r = runSliceTest({ sections: 20000, sectionNsec: 2000, interruptRateHz: 2e5, seed: 1 });
     console.log(`      selftest counters: ${JSON.stringify(r)}`);
-    // Deterministic for the seed; recorded before the Poisson loop moved into lib/simulated_interrupts.ts.
+    // Deterministic for the seed; recorded before the Poisson loop moved into lib/simulator/simulated_interrupts.ts.
     expect(r).to.deep.equal({ total: 20000, success: 13323, yielded: 5475, scheduled: 1202, raced: 103, aborted: 0 });
     expect(r.total).to.equal(20000);
     expect(r.success + r.yielded + r.scheduled).to.equal(r.total);

@@ -3,7 +3,7 @@
  * project with no @types/node, and a consumer of the public API type-checked by several compilers
  * with their default settings (no tsconfig) and with Node's module modes. TypeScript 5.x defaults
  * to target ES5 with the ES5 lib, which is what the shipped declarations must survive (#private
- * members, SharedArrayBuffer); 4.5 is the floor the README states.
+ * members, SharedArrayBuffer); 4.5 is the floor the README and docs/compatibility.md state.
  *
  * The older compilers come from test/typescript-versions (its lockfile pins them), installed into
  * a scratch directory; TypeScript 7 is the repository's own.

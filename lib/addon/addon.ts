@@ -26,7 +26,7 @@ export interface NativeAreaInfo {
   alignment: number;
 }
 
-/** The ABI numbers of lib/abi.ts, as the addon compiled them (native/constants.cc). */
+/** The ABI numbers of lib/kernel/abi.ts, as the addon compiled them (native/constants.cc). */
 export type NativeConstants = {
   readonly [K in keyof typeof abi as (typeof abi)[K] extends number ? K : never]: number;
 };

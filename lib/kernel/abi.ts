@@ -3,7 +3,7 @@
  * names where it has one (include/uapi/linux/rseq.h, prctl.h, auxvec.h), so a grep finds the
  * same name in the kernel and here. The simulator runs from this copy where the addon is missing;
  * test/abi.test.ts holds every number equal to the addon's `constants`. No ABI number is written
- * anywhere else in lib/. See README "Kernel ABI".
+ * anywhere else in lib/. See docs/kernel-abi.md.
  */
 
 /** Byte offsets inside `struct rseq` (ours: the kernel names only the fields). */

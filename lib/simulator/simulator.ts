@@ -5,7 +5,7 @@
  *
  * It models the strictest kernel (rseq debug checks on): user space writing a kernel-owned byte
  * terminates the simulated thread with SIGSEGV instead of passing silently. The rules, each with
- * its test, are listed in the README ("Simulator fidelity").
+ * its test, are listed in docs/simulator.md ("Simulator fidelity").
  */
 import {
   OFFSET_CPU_ID,

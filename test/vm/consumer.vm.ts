@@ -14,13 +14,10 @@
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { detect, native } from '../../lib';
 import { CONSUMER_BINARY } from '../consumer_build';
 import type { ConsumerAddon, ConsumerCounts } from '../consumer_types';
-import { DIST } from '../helpers';
-import { bootDescription, readStats, setExtensionNsec, statsDelta } from './guest';
+import { bootDescription, readStats, setExtensionNsec, statsDelta, withNoise } from './guest';
 import { checkScenarioInvariants, type ScenarioResult } from './scenario';
 
 const SECTIONS = Number(process.env.RSEQ_SLICE_VM_CONSUMER_SECTIONS ?? 20_000);
@@ -35,32 +32,6 @@ interface ConsumerRun {
   counter: number;
   expected: number;
   result: ScenarioResult;
-}
-
-/** The selftest's noise thread (test/vm/scenario-worker.js: spin 2 µs, sleep 50 µs) while `run` runs. */
-async function withNoise<T>(run: () => Promise<T>): Promise<T> {
-  const stop = new SharedArrayBuffer(4);
-  const worker = new Worker(path.join(__dirname, 'scenario-worker.js'), {
-    workerData: { role: 'noise', dist: DIST, stop },
-  });
-  const messages: unknown[] = [];
-  const next = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      worker.once('message', (m) => {
-        messages.push(m);
-        resolve();
-      });
-      worker.once('error', reject);
-    });
-  await next(); // 'ready'
-  try {
-    return await run();
-  } finally {
-    const done = next();
-    Atomics.store(new Int32Array(stop), 0, 1);
-    await done;
-    await worker.terminate();
-  }
 }
 
 /** One run of the consumer's scenario (as test/fixtures/consumer_scenario.ts), with the debugfs deltas. */

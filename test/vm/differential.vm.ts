@@ -1,6 +1,6 @@
 /**
  * Guest suite, glibc's registration off: `rseq-slice check` and `rseq-slice stats` against the real kernel. Its ABI
- * transcript (lib/conformance/transcript.ts) is the one source of the differential test.
+ * transcript (lib/lab/conformance/transcript.ts) is the one source of the differential test.
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
@@ -33,9 +33,13 @@ describe(`guest, differential test: ${bootDescription()}`, function () {
 
   it('rseq-slice stats reads the real debugfs rseq/stats with the shared parser', () => {
     // kernel/rseq.c rseq_stats_show prints the slice counters when built with the extension.
-    const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'stats', '--json'], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'stats', '--json'],
+      {
+        encoding: 'utf8',
+      },
+    );
     console.log(`      ${fs.readFileSync(STATS_FILE, 'utf8').trim().split('\n').join(' | ')}`);
     expect(r.status, r.stderr).to.equal(0);
     const { counters, extensionNsec } = JSON.parse(r.stdout) as {

@@ -4,11 +4,38 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { ConformanceReport } from '../../lib/lab/conformance/check';
 import { writeExtensionNsec } from '../../lib/lab/bench/debugfs';
 import { countersDelta, readRseqStats, STATS_FILE, type SliceCounters } from '../../lib/kernel/rseq_stats';
 
 export { STATS_FILE };
+
+/**
+ * Runs `run` beside the selftest's noise thread (test/vm/scenario-worker.js: spin 2 µs, sleep
+ * 50 µs) in this process: in a spec pinned to one CPU its wakeups preempt whatever runs there,
+ * a section included, which is what makes the kernel grant.
+ */
+export async function withNoise<T>(run: () => Promise<T>): Promise<T> {
+  const stop = new SharedArrayBuffer(4);
+  const worker = new Worker(path.join(__dirname, 'scenario-worker.js'), {
+    workerData: { role: 'noise', dist: path.join(__dirname, '..', '..', 'dist'), stop },
+  });
+  const next = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+  await next(); // 'ready'
+  try {
+    return await run();
+  } finally {
+    const done = next();
+    Atomics.store(new Int32Array(stop), 0, 1);
+    await done;
+    await worker.terminate();
+  }
+}
 
 /** "kernel 7.2.13, command line: …" for describe() titles. */
 export function bootDescription(): string {
@@ -16,7 +43,7 @@ export function bootDescription(): string {
   return `kernel ${os.release()}, command line "${cmdline}", GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(unset)'}`;
 }
 
-/** The debugfs slice counters, parsed by the library's own parser (lib/rseq_stats.ts). */
+/** The debugfs slice counters, parsed by the library's own parser (lib/kernel/rseq_stats.ts). */
 export type KernelStats = SliceCounters;
 
 /** debugfs rseq/stats (CONFIG_RSEQ_STATS): the slice counters. */
@@ -46,9 +73,13 @@ export function withLongExtension(figures: string[], seconds: number): void {
 
 /** `rseq-slice check --json` in a child (it runs its own children with glibc's registration off). */
 export function runCheck(): { status: number | null; report: ConformanceReport; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'check', '--json'], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'check', '--json'],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (!r.stdout) throw new Error(`rseq-slice check printed nothing (status ${r.status}): ${r.stderr}`);
   return { status: r.status, report: JSON.parse(r.stdout) as ConformanceReport, stderr: r.stderr };
 }
@@ -57,7 +88,7 @@ export function runCheck(): { status: number | null; report: ConformanceReport; 
  * Runs `rseq-slice check`, logs its rule lines, and expects the model, no FAIL, exit 0, and a pass
  * for each of `mustPass`. Every step it compares is a deterministic syscall answer (kernel/rseq.c
  * rseq_register, sys_rseq, rseq_slice_extension_prctl, sys_rseq_slice_yield), and its grant
- * verdicts are kernel invariants (lib/conformance/check.ts checkGrants).
+ * verdicts are kernel invariants (lib/lab/conformance/check.ts checkGrants).
  */
 export function expectCheckConforms(model: ConformanceReport['model'], mustPass: string[] = []): ConformanceReport {
   const { status, report, stderr } = runCheck();

@@ -6,7 +6,8 @@ function runSections(rs, path, spinNs, seconds) {
   const hr = process.hrtime.bigint;
   const deadline = hr() + BigInt(Math.round(seconds * 1e9));
   if (path === 'native-loop') {
-    const addon = require(require('node:path').join(__dirname, '..', '..', 'dist', 'addon', 'addon.js')).addonState().addon;
+    const addon = require(require('node:path').join(__dirname, '..', '..', 'dist', 'addon', 'addon.js')).addonState()
+      .addon;
     rs.open({ backend: 'native' }); // registers and enables this thread
     const total = [0, 0, 0, 0];
     while (hr() < deadline) {

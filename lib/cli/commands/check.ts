@@ -37,8 +37,8 @@ does: runs the ABI script (registrations of every length, every prctl case, yiel
 process with glibc's registration off, and, where the kernel grants, a short grant scenario
 (pinned to one CPU with taskset, with a noise thread); compares each step with the simulator
 configured for what detect() found (before 7.0, built without, disabled at boot, enabled) and
-prints one line per rule of the README's table: pass, FAIL (the kernel's answer and the
-expected one) or n/a (why).
+prints one line per rule of the table in docs/simulator.md: pass, FAIL (the kernel's answer
+and the expected one) or n/a (why).
 
 Options:
   --json        print the report as JSON

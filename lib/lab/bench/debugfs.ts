@@ -1,5 +1,5 @@
 /**
- * What the benchmark needs of debugfs: the slice counters when readable (lib/rseq_stats.ts parses
+ * What the benchmark needs of debugfs: the slice counters when readable (lib/kernel/rseq_stats.ts parses
  * them) and the extension length knob.
  */
 import * as fs from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Conformance of the running kernel to the merged slice extension: the ABI transcript and a short
  * grant scenario run in child processes against the real kernel, compared with the simulator
- * configured for what detect() found, and reported per README rule (R1…R30).
+ * configured for what detect() found, and reported per rule of docs/simulator.md (R1…R30).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

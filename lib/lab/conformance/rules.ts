@@ -1,4 +1,4 @@
-/** The README's rule table (R1…R30), by number: what `rseq-slice check` reports on. */
+/** The rule table of docs/simulator.md (R1…R30), by number: what `rseq-slice check` reports on. */
 export const RULES: ReadonlyArray<readonly [string, string]> = [
   ['R1', 'prctl arguments: arg4/arg5 non-zero → EINVAL'],
   ['R2', 'feature compiled out: every op → ENOTSUPP'],

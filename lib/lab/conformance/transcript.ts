@@ -1,7 +1,7 @@
 /**
  * One deterministic script of rseq / prctl operations, run against the real kernel (through the
  * addon's diagnostic area, so areas of every length can be registered) or against the simulator.
- * Each step names the README rules (R1…) it exercises; the two transcripts must be identical, and
+ * Each step names the rules (R1…, docs/simulator.md) it exercises; the two transcripts must be identical, and
  * where they differ the kernel is right (or does not implement the extension as merged).
  * The native target needs a thread with no rseq area yet (GLIBC_TUNABLES=glibc.pthread.rseq=0).
  */
