@@ -2,7 +2,6 @@
  * detect(): what this process and kernel can do, in plain words, for the calling thread. It never
  * throws: every failure becomes a reason (and an errno name where the kernel gave one).
  */
-import * as fs from 'node:fs';
 import {
   OFFSET_FLAGS,
   ORIG_RSEQ_SIZE,
@@ -16,9 +15,7 @@ import { probeEnable } from './addon/native_backend';
 import { errnoName, knownErrno, RseqError } from './errors';
 import { envBackend, type BackendChoice } from './env_backend';
 import { platformInfo, type PlatformInfo } from './kernel/platform';
-
-/** Where the extension length knob lives: debugfs on merged kernels, a sysctl on pre-merge ones. */
-const EXTENSION_NSEC_FILES = ['/sys/kernel/debug/rseq/slice_ext_nsec', '/proc/sys/kernel/rseq_slice_extension_nsec'];
+import { bootParamDisables, readBootParam, readExtensionNsec } from './kernel/knobs';
 
 export interface RseqDetection {
   /** The calling thread has a registered rseq area. */
@@ -76,38 +73,6 @@ export interface Detection {
   backendError?: string;
   /** How sections run on the native backend: JavaScript over the area, or calls into the addon. */
   fastPath: 'javascript' | 'native-call' | null;
-}
-
-function readNumberFile(file: string): number | null {
-  try {
-    const n = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The extension length knob, or null when unreadable. */
-export function readExtensionNsec(): number | null {
-  for (const file of EXTENSION_NSEC_FILES) {
-    const n = readNumberFile(file);
-    if (n !== null) return n;
-  }
-  return null;
-}
-
-/** The value of `rseq_slice_ext=` on /proc/cmdline, or null. */
-export function readBootParam(): string | null {
-  try {
-    const m = /(?:^|\s)rseq_slice_ext=(\S*)/.exec(fs.readFileSync('/proc/cmdline', 'utf8'));
-    return m ? (m[1] as string) : null;
-  } catch {
-    return null;
-  }
-}
-
-function bootDisabled(param: string | null): boolean {
-  return param !== null && /^(0|off|n|no|false)$/i.test(param);
 }
 
 const KERNEL_NEEDED = 'Linux 7.0 or later built with CONFIG_RSEQ_SLICE_EXTENSION=y';
@@ -202,7 +167,7 @@ const SLICE_REFUSALS: readonly SliceRefusalRow[] = [
   },
   {
     errno: 'ENOTSUPP',
-    when: (r) => r.call === 'SET' && bootDisabled(r.bootParam),
+    when: (r) => r.call === 'SET' && bootParamDisables(r.bootParam),
     reason: (r) => `the slice extension is disabled at boot (rseq_slice_ext=${r.bootParam} on the kernel command line)`,
     remedy: 'remove rseq_slice_ext= from the kernel command line',
   },

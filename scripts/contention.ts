@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { readKernelSliceStats, writeExtensionNsec } from '../lib/lab/bench/debugfs';
+import { readRseqStatsOrNull, writeExtensionNsec } from '../lib/kernel/knobs';
 import { concat, spread, type Spread } from '../lib/lab/bench/stats';
 import { countersDelta, type SliceCounters } from '../lib/kernel/rseq_stats';
 
@@ -76,7 +76,7 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRes
   const buffer = new SharedArrayBuffer(16);
   const stop = new SharedArrayBuffer(8); // [stop, start], see contention-worker.js
   const stopFlag = new Int32Array(stop);
-  const before = readKernelSliceStats();
+  const before = readRseqStatsOrNull();
   const hog = o.hog
     ? new Worker(
         'const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;',
@@ -136,7 +136,7 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRes
   const done = await Promise.all(results);
   await Promise.all(workers.map((w) => w.terminate()));
   if (hog) await hog.terminate();
-  const after = readKernelSliceStats();
+  const after = readRseqStatsOrNull();
   const ops = done.reduce((n, d) => n + d.ops, 0);
   const warm = done.reduce((n, d) => n + d.warm, 0);
   if (ops === 0) throw new Error('no worker completed a critical section: the measurement is empty');

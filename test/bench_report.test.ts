@@ -206,7 +206,7 @@ describe('bench summaries and report', () => {
         environment: {
           cpus: 2,
           kernel: 'test',
-          extensionNs: 50_000,
+          extensionNsec: 50_000,
           extensionSource: 'set',
           traceUnavailable: null,
           kernelCounters: true,

@@ -114,15 +114,15 @@ describe('bench preemption counts', () => {
 
 describe('bench kernel counters', () => {
   it('reads the counters through the shared parser, and gives null where they are unreadable (the bench runs on without)', () => {
-    const { readKernelSliceStats } = require('../lib/lab/bench/debugfs') as typeof import('../lib/lab/bench/debugfs');
+    const { readRseqStatsOrNull } = require('../lib/kernel/knobs') as typeof import('../lib/kernel/knobs');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-bench-stats-'));
     try {
       const file = path.join(dir, 'stats');
       fs.writeFileSync(file, 'exit:  12\nsignal: 0\nsgrant: 10\nsexpir: 2\nsrevok: 3\nsyield: 9\nsabort: 0\n');
-      expect(readKernelSliceStats(file)).to.deep.equal({ sgrant: 10, sexpir: 2, srevok: 3, syield: 9, sabort: 0 });
+      expect(readRseqStatsOrNull(file)).to.deep.equal({ sgrant: 10, sexpir: 2, srevok: 3, syield: 9, sabort: 0 });
       fs.writeFileSync(file, 'sgrant: 1\n');
-      expect(readKernelSliceStats(file)).to.equal(null);
-      expect(readKernelSliceStats(path.join(dir, 'missing'))).to.equal(null);
+      expect(readRseqStatsOrNull(file)).to.equal(null);
+      expect(readRseqStatsOrNull(path.join(dir, 'missing'))).to.equal(null);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

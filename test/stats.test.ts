@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRseqStats, countersDelta } from '../lib/kernel/rseq_stats';
+import { rseqDebugfsFiles, STATS_FILE } from '../lib/kernel/knobs';
 import { DIST, ROOT } from './helpers';
 
 // The format of kernel/rseq.c rseq_stats_show (7.2.13), figures from a guest run.
@@ -54,7 +55,7 @@ describe('rseq stats', () => {
     let dir: string;
     before(() => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-stats-'));
-      fs.writeFileSync(path.join(dir, 'slice_ext_nsec'), '50000\n');
+      fs.writeFileSync(rseqDebugfsFiles(dir).extensionNsec, '50000\n');
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const A = { sgrant: 100, sexpir: 1, srevok: 10, syield: 90, sabort: 0 };
@@ -63,12 +64,12 @@ describe('rseq stats', () => {
     // Replaced by rename, so the child never reads a half-written file.
     const writeStats = (c: typeof A): void => {
       fs.writeFileSync(path.join(dir, 'stats.tmp'), statsText(c));
-      fs.renameSync(path.join(dir, 'stats.tmp'), path.join(dir, 'stats'));
+      fs.renameSync(path.join(dir, 'stats.tmp'), rseqDebugfsFiles(dir).stats);
     };
     const fakeEnv = (): NodeJS.ProcessEnv => ({ ...process.env, RSEQ_SLICE_DEBUGFS_RSEQ: dir });
 
     it('without readable debugfs rseq/stats: exit 1 and what is needed', function () {
-      if (fs.existsSync('/sys/kernel/debug/rseq/stats')) {
+      if (fs.existsSync(STATS_FILE)) {
         console.log('      skipped: this host has a readable debugfs rseq/stats');
         this.skip();
       }

@@ -4,7 +4,8 @@
  */
 import * as path from 'node:path';
 import { addonState } from './addon';
-import { detect, explainRefusal, readBootParam, rseqReason } from '../detect';
+import { detect, explainRefusal, rseqReason } from '../detect';
+import { readBootParam } from '../kernel/knobs';
 import { errnoName } from '../errors';
 import { platformInfo } from '../kernel/platform';
 

@@ -1,13 +1,8 @@
 /**
- * The kernel's debugfs rseq counters (CONFIG_RSEQ_STATS, kernel/rseq.c rseq_stats_show): one
- * parser for `rseq-slice stats`, `rseq-slice check` and the guest suite.
+ * The format of the kernel's debugfs rseq counters (CONFIG_RSEQ_STATS, kernel/rseq.c
+ * rseq_stats_show): one parser for `rseq-slice stats`, `rseq-slice check`, the benchmark and the
+ * guest suite. Where the file is and how it is read: ./knobs.ts.
  */
-import * as fs from 'node:fs';
-
-/** Where debugfs is mounted on every distribution. */
-export const DEBUGFS = '/sys/kernel/debug';
-export const STATS_FILE = `${DEBUGFS}/rseq/stats`;
-export const EXTENSION_NSEC_FILE = `${DEBUGFS}/rseq/slice_ext_nsec`;
 
 /** The slice counters of debugfs rseq/stats (summed over CPUs by the kernel). */
 export interface SliceCounters {
@@ -29,7 +24,7 @@ export const SLICE_COUNTERS: ReadonlyArray<keyof SliceCounters> = ['sgrant', 'se
  * Parses the text of rseq/stats (`name:   N` lines). Throws when a slice counter is missing: the
  * kernel prints them only when built with CONFIG_RSEQ_SLICE_EXTENSION.
  */
-export function parseRseqStats(text: string, source = STATS_FILE): SliceCounters {
+export function parseRseqStats(text: string, source = 'debugfs rseq/stats'): SliceCounters {
   const get = (name: string): number => {
     const m = new RegExp(`^${name}:\\s+(\\d+)\\s*$`, 'm').exec(text);
     if (!m)
@@ -45,11 +40,6 @@ export function parseRseqStats(text: string, source = STATS_FILE): SliceCounters
     syield: get('syield'),
     sabort: get('sabort'),
   };
-}
-
-/** Reads and parses rseq/stats (throws the read error or the parse error). */
-export function readRseqStats(file = STATS_FILE): SliceCounters {
-  return parseRseqStats(fs.readFileSync(file, 'utf8'), file);
 }
 
 /** after − before, counter by counter. */

@@ -145,7 +145,7 @@ export function checkExtensionNsec(name: string, value: unknown): number {
 }
 
 // The debugfs write's own answer outside the bounds (kernel/rseq.c): ERANGE, not an option error.
-function writeExtensionNsec(ns: number): void {
+function rejectOutOfRangeExtensionNsec(ns: number): void {
   if (!Number.isInteger(ns) || ns < SLICE_EXT_NSEC_MIN || ns > SLICE_EXT_NSEC_MAX) {
     fail('write(rseq/slice_ext_nsec)', 'ERANGE', `${ns} is outside ${SLICE_EXT_NSEC_MIN}..${SLICE_EXT_NSEC_MAX} ns`);
   }
@@ -198,7 +198,7 @@ export class SimulatedKernel {
 
   /** Writes debugfs `rseq/slice_ext_nsec`: ERANGE outside 5000..50000. Applies to later grants. */
   setExtensionNsec(ns: number): void {
-    writeExtensionNsec(ns);
+    rejectOutOfRangeExtensionNsec(ns);
     this.nsec = ns;
   }
 

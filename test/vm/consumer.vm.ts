@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import { detect, native } from '../../lib';
 import { CONSUMER_BINARY } from '../consumer_build';
 import type { ConsumerAddon, ConsumerCounts } from '../consumer_types';
-import { bootDescription, readStats, setExtensionNsec, statsDelta, withNoise } from './guest';
+import { bootDescription, readStats, writeExtensionNsec, statsDelta, withNoise } from './guest';
 import { checkScenarioInvariants, type ScenarioResult } from './scenario';
 
 const SECTIONS = Number(process.env.RSEQ_SLICE_VM_CONSUMER_SECTIONS ?? 20_000);
@@ -75,10 +75,10 @@ describe(`guest, a consumer addon of the native API: ${bootDescription()}`, func
   // the default 5 µs extension usually runs out before a section ends.
   let previousNsec = 5000;
   before(() => {
-    previousNsec = setExtensionNsec(50000);
+    previousNsec = writeExtensionNsec(50000);
   });
   after(() => {
-    setExtensionNsec(previousNsec);
+    writeExtensionNsec(previousNsec);
   });
 
   before(function () {

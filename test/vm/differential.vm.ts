@@ -4,9 +4,9 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bootDescription, expectCheckConforms, STATS_FILE } from './guest';
+import { readRseqStatsText } from '../../lib/kernel/knobs';
+import { bootDescription, expectCheckConforms } from './guest';
 
 describe(`guest, differential test: ${bootDescription()}`, function () {
   this.timeout(120_000);
@@ -40,7 +40,7 @@ describe(`guest, differential test: ${bootDescription()}`, function () {
         encoding: 'utf8',
       },
     );
-    console.log(`      ${fs.readFileSync(STATS_FILE, 'utf8').trim().split('\n').join(' | ')}`);
+    console.log(`      ${readRseqStatsText().trim().split('\n').join(' | ')}`);
     expect(r.status, r.stderr).to.equal(0);
     const { counters, extensionNsec } = JSON.parse(r.stdout) as {
       counters: Record<string, number>;

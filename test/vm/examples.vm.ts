@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { SliceStats } from '../../lib';
 import { outcomesAddUp, parseWorkerPool, type WorkerPoolOutput } from '../examples_output';
-import { bootDescription, readStats, setExtensionNsec, statsDelta, withNoise, type KernelStats } from './guest';
+import { bootDescription, readStats, writeExtensionNsec, statsDelta, withNoise, type KernelStats } from './guest';
 
 const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLE = path.join(ROOT, 'examples', 'worker-pool-counters.js');
@@ -53,10 +53,10 @@ describe(`guest, examples/worker-pool-counters.js: ${bootDescription()}`, functi
   // the default 5 µs extension usually runs out before a section ends.
   let previousNsec = 5000;
   before(() => {
-    previousNsec = setExtensionNsec(50000);
+    previousNsec = writeExtensionNsec(50000);
   });
   after(() => {
-    setExtensionNsec(previousNsec);
+    writeExtensionNsec(previousNsec);
   });
 
   it(`${WORKERS} workers × ${INCREMENTS} increments: exit 0, exact totals, the native backend, and grants to the example's sections`, async () => {

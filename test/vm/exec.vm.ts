@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { detect, open } from '../../lib';
 import type { ExecScenarioChild } from '../fixtures/exec_scenario_child';
 import { DIST, FIXTURES, TSX_EXEC_ARGV } from '../helpers';
-import { bootDescription, requireLegacyGlibc, setExtensionNsec } from './guest';
+import { bootDescription, requireLegacyGlibc, writeExtensionNsec } from './guest';
 import { runScenarioUntilYielded } from './scenario';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -35,7 +35,7 @@ describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescri
   });
 
   it("`rseq-slice exec -- node …`: the addon's optimized area and real grants (yielded == debugfs syield)", async () => {
-    const previous = setExtensionNsec(50000);
+    const previous = writeExtensionNsec(50000);
     const figures: string[] = [];
     try {
       // The child runs the scenario itself (TypeScript through tsx) and prints detect() and it.
@@ -67,7 +67,7 @@ describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescri
         figures,
       );
     } finally {
-      setExtensionNsec(previous);
+      writeExtensionNsec(previous);
       console.log(`\n      figures (${SECONDS} s, slice_ext_nsec 50000):\n${figures.join('\n')}`);
     }
   });

@@ -1,15 +1,14 @@
 /** Helpers for the suites that run inside the slice-extension guest (see scripts/test-vm.ts). */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ConformanceReport } from '../../lib/lab/conformance/check';
-import { writeExtensionNsec } from '../../lib/lab/bench/debugfs';
-import { countersDelta, readRseqStats, STATS_FILE, type SliceCounters } from '../../lib/kernel/rseq_stats';
+import { countersDelta, type SliceCounters } from '../../lib/kernel/rseq_stats';
+import { readKernelCommandLine, readRseqStats, writeExtensionNsec } from '../../lib/kernel/knobs';
 
-export { STATS_FILE };
+export { writeExtensionNsec };
 
 /**
  * Runs `run` beside the selftest's noise thread (test/vm/scenario-worker.js: spin 2 µs, sleep
@@ -39,7 +38,7 @@ export async function withNoise<T>(run: () => Promise<T>): Promise<T> {
 
 /** "kernel 7.2.13, command line: …" for describe() titles. */
 export function bootDescription(): string {
-  const cmdline = fs.readFileSync('/proc/cmdline', 'utf8').trim();
+  const cmdline = readKernelCommandLine();
   return `kernel ${os.release()}, command line "${cmdline}", GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(unset)'}`;
 }
 
@@ -48,13 +47,10 @@ export type KernelStats = SliceCounters;
 
 /** debugfs rseq/stats (CONFIG_RSEQ_STATS): the slice counters. */
 export function readStats(): KernelStats {
-  return readRseqStats(STATS_FILE);
+  return readRseqStats();
 }
 
 export const statsDelta = countersDelta;
-
-/** Sets debugfs rseq/slice_ext_nsec and returns the previous value. */
-export const setExtensionNsec = writeExtensionNsec;
 
 /**
  * Mocha hooks for the enclosing suite: slice_ext_nsec 50000 while it runs (under TCG the default
@@ -63,10 +59,10 @@ export const setExtensionNsec = writeExtensionNsec;
 export function withLongExtension(figures: string[], seconds: number): void {
   let previous = 5000;
   before(() => {
-    previous = setExtensionNsec(50000);
+    previous = writeExtensionNsec(50000);
   });
   after(() => {
-    setExtensionNsec(previous);
+    writeExtensionNsec(previous);
     console.log(`\n      figures (${seconds} s each, slice_ext_nsec 50000):\n${figures.join('\n')}`);
   });
 }

@@ -5,7 +5,7 @@ import { parseBenchOptions, type BenchOptions } from '../../lab/bench/options';
 import { formatGoals, formatTable } from '../../lab/bench/report';
 import { runBench, type BenchResult } from '../../lab/bench/run';
 import { SCENARIOS, DEFAULT_SCENARIOS, QUICK_SCENARIOS } from '../../lab/bench/scenarios';
-import { readKernelSliceStats } from '../../lab/bench/debugfs';
+import { readRseqStatsOrNull } from '../../kernel/knobs';
 import { findTracefs } from '../../lab/bench/tracefs';
 import { resultJson, writeReport } from '../../lab/bench/write_report';
 import {
@@ -64,7 +64,7 @@ function listScenarios(): string {
 /** What this run can and cannot measure without root, as lines for stderr. */
 function capabilityNotes(o: BenchOptions): string[] {
   const notes: string[] = [];
-  if (readKernelSliceStats() === null)
+  if (readRseqStatsOrNull() === null)
     notes.push(
       'no kernel counters: debugfs rseq/stats is not readable (needs root, a mounted debugfs and CONFIG_RSEQ_STATS)',
     );
@@ -133,7 +133,7 @@ export const benchCommand: Command = {
         return fail(io, json, error, EXIT_USAGE);
       }
     }
-    const kernelCounters = readKernelSliceStats() !== null;
+    const kernelCounters = readRseqStatsOrNull() !== null;
     let result: BenchResult;
     try {
       result = await runBench(options, (line) => io.err(line), kernelCounters);
@@ -162,7 +162,7 @@ export const benchCommand: Command = {
     else {
       const e = result.environment;
       io.out(
-        `${e.cpus} CPUs, kernel ${e.kernel}, extension ${e.extensionNs} ns (${e.extensionSource}), ${result.rounds} rounds of ${result.seconds} s after a ${result.warmupSeconds} s warm-up` +
+        `${e.cpus} CPUs, kernel ${e.kernel}, extension ${e.extensionNsec} ns (${e.extensionSource}), ${result.rounds} rounds of ${result.seconds} s after a ${result.warmupSeconds} s warm-up` +
           (e.traceUnavailable
             ? `; preemptions from long holds only (${e.traceUnavailable})`
             : '; preemptions from sched_switch'),

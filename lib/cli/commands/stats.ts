@@ -1,7 +1,13 @@
 /** `rseq-slice stats`: the kernel's debugfs slice counters, once or as rates per second. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { DEBUGFS, parseRseqStats, SLICE_COUNTERS, type SliceCounters } from '../../kernel/rseq_stats';
+import { parseRseqStats, SLICE_COUNTERS, type SliceCounters } from '../../kernel/rseq_stats';
+import {
+  DEBUGFS,
+  debugfsMounted,
+  readExtensionNsec,
+  readRseqStatsText,
+  RSEQ_DEBUGFS_DIR,
+  rseqDebugfsFiles,
+} from '../../kernel/knobs';
 import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseCommandArgs, usageError, type CliIo, type Command } from './command';
 
 const NAMES: Record<keyof SliceCounters, string> = {
@@ -13,9 +19,9 @@ const NAMES: Record<keyof SliceCounters, string> = {
 };
 const ORDER: Array<keyof SliceCounters> = ['sgrant', 'syield', 'srevok', 'sexpir', 'sabort'];
 
-/** The rseq debugfs directory; RSEQ_SLICE_DEBUGFS_RSEQ points elsewhere (for tests). */
-function rseqDir(): string {
-  return process.env.RSEQ_SLICE_DEBUGFS_RSEQ || path.join(DEBUGFS, 'rseq');
+/** The rseq debugfs files; RSEQ_SLICE_DEBUGFS_RSEQ points to another directory (for tests). */
+function rseqFiles(): { stats: string; extensionNsec: string } {
+  return rseqDebugfsFiles(process.env.RSEQ_SLICE_DEBUGFS_RSEQ || RSEQ_DEBUGFS_DIR);
 }
 
 interface Sample {
@@ -31,14 +37,6 @@ class StatsUnreadable extends Error {
     readonly remedy?: string,
   ) {
     super(message);
-  }
-}
-
-function debugfsMounted(): boolean {
-  try {
-    return /^\S+ \/sys\/kernel\/debug debugfs /m.test(fs.readFileSync('/proc/mounts', 'utf8'));
-  } catch {
-    return false;
   }
 }
 
@@ -67,10 +65,11 @@ function explain(file: string, e: NodeJS.ErrnoException): StatsUnreadable {
 }
 
 function sample(): Sample {
-  const file = path.join(rseqDir(), 'stats');
+  const files = rseqFiles();
+  const file = files.stats;
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRseqStatsText(file);
   } catch (e) {
     throw explain(file, e as NodeJS.ErrnoException);
   }
@@ -80,19 +79,13 @@ function sample(): Sample {
   } catch (e) {
     throw new StatsUnreadable((e as Error).message, 'malformed');
   }
-  let extensionNsec: number | null = null;
-  try {
-    const n = Number(fs.readFileSync(path.join(rseqDir(), 'slice_ext_nsec'), 'utf8').trim());
-    if (Number.isInteger(n)) extensionNsec = n;
-  } catch {
-    // Only the counters are required.
-  }
-  return { counters, extensionNsec };
+  // Only the counters are required: the length is null when unreadable.
+  return { counters, extensionNsec: readExtensionNsec([files.extensionNsec]) };
 }
 
 function formatOnce(s: Sample): string {
   const lines = [
-    `rseq slice counters (${path.join(rseqDir(), 'stats')}), extension ${s.extensionNsec === null ? 'unknown' : `${s.extensionNsec} ns`}`,
+    `rseq slice counters (${rseqFiles().stats}), extension ${s.extensionNsec === null ? 'unknown' : `${s.extensionNsec} ns`}`,
   ];
   for (const k of ORDER) lines.push(`  ${`${NAMES[k]} (${k})`.padEnd(22)} ${String(s.counters[k]).padStart(14)}`);
   return lines.join('\n');

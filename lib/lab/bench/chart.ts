@@ -87,7 +87,7 @@ function histogramSeries(
 export function chartOption(s: ScenarioSummary): Record<string, unknown> {
   const p = s.pooled;
   const fmt = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(1));
-  const extUs = s.extensionNs / 1000;
+  const extUs = s.extensionNsec / 1000;
   return {
     animation: false,
     backgroundColor: '#ffffff',

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SliceStats } from '../../extension';
 import { countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
-import { readKernelSliceStats } from './debugfs';
+import { readRseqStatsOrNull } from '../../kernel/knobs';
 import { countHeldSwitches, parseSchedSwitch, type HoldWindows, type TraceCount } from './preemptions';
 import type { ResolvedScenario } from './scenarios';
 import type { SchedSwitchTrace } from './tracefs';
@@ -118,7 +118,7 @@ export class ScenarioWorkers {
     // Every worker is ready (handle open, clock calibrated) before the clock starts.
     const ready = await Promise.all(this.#workers.map((w) => w.next()));
     if (ready.some((m) => m !== 'ready')) throw new Error('a benchmark worker answered out of turn');
-    const before = readKernelSliceStats();
+    const before = readRseqStatsOrNull();
     trace?.start();
     Atomics.store(flags, 1, 1);
     Atomics.notify(flags, 1);
@@ -126,7 +126,7 @@ export class ScenarioWorkers {
     Atomics.store(flags, 0, 1);
     const threads = (await Promise.all(this.#workers.map((w) => w.next()))) as WorkerOutput[];
     const traced = trace?.stop() ?? null;
-    const after = readKernelSliceStats();
+    const after = readRseqStatsOrNull();
     const sections = threads.reduce((n, t) => n + t.sections, 0);
     if (sections === 0) throw new Error('no worker completed a critical section: the measurement is empty');
     const windows: HoldWindows[] = threads.map((t) => ({ tid: t.tid, acquired: t.acquired, released: t.released }));

@@ -117,8 +117,8 @@ function lastAcquiredBefore(acquired: Float64Array, t: number): number {
  * The hold time above which a section must have lost the CPU: the longest section, plus the
  * extension (a granted section may run that much longer), plus `marginNs` for interrupts.
  */
-export function longHoldThresholdNs(maxSectionNs: number, extensionNs: number, marginNs: number): number {
-  return maxSectionNs + extensionNs + marginNs;
+export function longHoldThresholdNs(maxSectionNs: number, extensionNsec: number, marginNs: number): number {
+  return maxSectionNs + extensionNsec + marginNs;
 }
 
 /** Holds longer than `thresholdNs`. */

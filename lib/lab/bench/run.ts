@@ -5,8 +5,7 @@
  */
 import * as os from 'node:os';
 import { SLICE_EXT_NSEC_DEFAULT } from '../../kernel/abi';
-import { readExtensionNsec } from '../../detect';
-import { writeExtensionNsec } from './debugfs';
+import { readExtensionNsec, writeExtensionNsec } from '../../kernel/knobs';
 import { ScenarioWorkers, type Measurement } from './measure';
 import type { BenchOptions } from './options';
 import { longHoldThresholdNs } from './preemptions';
@@ -21,8 +20,8 @@ export const LONG_HOLD_MARGIN_NS = 100_000;
 export interface BenchEnvironment {
   cpus: number;
   kernel: string;
-  extensionNs: number;
-  /** Where extensionNs came from. */
+  extensionNsec: number;
+  /** Where extensionNsec came from. */
   extensionSource: 'set' | 'debugfs' | 'assumed default';
   /** Why there is no sched_switch count, when there is none. */
   traceUnavailable: string | null;
@@ -89,19 +88,19 @@ export async function runBench(
       } else traceUnavailable = found.reason;
     }
     const known = readExtensionNsec();
-    const extensionNs = o.extensionNsec ?? known ?? SLICE_EXT_NSEC_DEFAULT;
+    const extensionNsec = o.extensionNsec ?? known ?? SLICE_EXT_NSEC_DEFAULT;
     const cpus = os.availableParallelism();
     const environment: BenchEnvironment = {
       cpus,
       kernel: os.release(),
-      extensionNs,
+      extensionNsec,
       extensionSource: o.extensionNsec !== null ? 'set' : known !== null ? 'debugfs' : 'assumed default',
       traceUnavailable,
       kernelCounters,
     };
     const scenarios: ScenarioSummary[] = [];
     for (const spec of o.scenarios) {
-      const s = resolveScenario(spec, cpus, extensionNs);
+      const s = resolveScenario(spec, cpus, extensionNsec);
       const rounds: Array<{ off: Measurement; on: Measurement }> = [];
       const workers = new ScenarioWorkers(s);
       try {
@@ -120,8 +119,8 @@ export async function runBench(
       }
       const summary = summarizeScenario(
         s,
-        extensionNs,
-        longHoldThresholdNs(s.maxSectionNs, extensionNs, LONG_HOLD_MARGIN_NS),
+        extensionNsec,
+        longHoldThresholdNs(s.maxSectionNs, extensionNsec, LONG_HOLD_MARGIN_NS),
         rounds,
       );
       summary.rounds.forEach((r, i) => {

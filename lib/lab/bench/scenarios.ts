@@ -71,20 +71,20 @@ export interface ResolvedScenario extends ScenarioSpec {
  * Section lengths from the extension: under = 1/10 to 1/5 of it, near = 4/5 to all of it,
  * above = twice to three times it.
  */
-export function sectionRange(length: SectionLength, extensionNs: number): { min: number; max: number } {
+export function sectionRange(length: SectionLength, extensionNsec: number): { min: number; max: number } {
   switch (length) {
     case 'under':
-      return { min: Math.round(extensionNs / 10), max: Math.round(extensionNs / 5) };
+      return { min: Math.round(extensionNsec / 10), max: Math.round(extensionNsec / 5) };
     case 'near':
-      return { min: Math.round((extensionNs * 4) / 5), max: extensionNs };
+      return { min: Math.round((extensionNsec * 4) / 5), max: extensionNsec };
     case 'above':
-      return { min: extensionNs * 2, max: extensionNs * 3 };
+      return { min: extensionNsec * 2, max: extensionNsec * 3 };
   }
 }
 
-export function resolveScenario(s: ScenarioSpec, cpus: number, extensionNs: number): ResolvedScenario {
+export function resolveScenario(s: ScenarioSpec, cpus: number, extensionNsec: number): ResolvedScenario {
   const workers = s.threads === 'cpus+1' ? cpus + 1 : s.threads * cpus;
-  const r = sectionRange(s.length, extensionNs);
+  const r = sectionRange(s.length, extensionNsec);
   return { ...s, workers, minSectionNs: r.min, maxSectionNs: r.max };
 }
 

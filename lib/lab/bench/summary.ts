@@ -142,7 +142,7 @@ export interface GoalCheck {
 
 export interface ScenarioSummary {
   scenario: ResolvedScenario;
-  extensionNs: number;
+  extensionNsec: number;
   longHoldThresholdNs: number;
   rounds: Array<{ off: MeasurementSummary; on: MeasurementSummary; ratios: RoundRatios }>;
   spread: { [K in keyof RoundRatios]: Spread | null };
@@ -170,7 +170,7 @@ export function checkGoals(sp: ScenarioSummary['spread']): GoalCheck[] {
 /** Summarizes a scenario's rounds (each a pair of off and on measurements, in run order). */
 export function summarizeScenario(
   scenario: ResolvedScenario,
-  extensionNs: number,
+  extensionNsec: number,
   longHoldThresholdNs: number,
   rounds: ReadonlyArray<{ off: Measurement; on: Measurement }>,
 ): ScenarioSummary {
@@ -194,7 +194,7 @@ export function summarizeScenario(
   const lo = 0.1;
   return {
     scenario,
-    extensionNs,
+    extensionNsec,
     longHoldThresholdNs,
     rounds: rs,
     spread: sp,

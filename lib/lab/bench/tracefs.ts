@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { TRACEFS_DIRS } from '../../kernel/knobs';
 
-const TRACEFS_DIRS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 const EVENT = 'events/sched/sched_switch/enable';
 
 /** The tracefs directory with the sched_switch event, or a reason why there is none usable. */

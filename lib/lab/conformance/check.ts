@@ -12,7 +12,7 @@ import { addonState } from '../../addon/addon';
 import { detect } from '../../detect';
 import { errnoName } from '../../errors';
 import { GLIBC_RSEQ_TUNABLE, mergeTunable } from '../../kernel/glibc_tunables';
-import { EXTENSION_NSEC_FILE } from '../../kernel/rseq_stats';
+import { EXTENSION_NSEC_FILE, readExtensionNsecText, writeExtensionNsecText } from '../../kernel/knobs';
 import type { SimulatedKernelOptions } from '../../simulator/simulator';
 import type { GrantProbe, ProbeOutput } from './probe';
 import { RULES } from './rules';
@@ -221,7 +221,7 @@ function checkGrants(g: GrantProbe, seconds: number, f: Findings): void {
 function checkExtensionLength(f: Findings): void {
   let text: string;
   try {
-    text = fs.readFileSync(EXTENSION_NSEC_FILE, 'utf8').trim();
+    text = readExtensionNsecText();
   } catch (e) {
     f.add(
       'R23',
@@ -239,14 +239,14 @@ function checkExtensionLength(f: Findings): void {
   for (const bad of [SLICE_EXT_NSEC_MAX + 10000, SLICE_EXT_NSEC_MIN - 1]) {
     let answer = 'accepted';
     try {
-      fs.writeFileSync(EXTENSION_NSEC_FILE, String(bad));
+      writeExtensionNsecText(String(bad));
     } catch (e) {
       answer = (e as NodeJS.ErrnoException).code ?? String(e);
     }
     if (answer === 'ERANGE') f.add('R23', 'pass', `writing ${bad} → ERANGE`);
     else {
       f.add('R23', 'FAIL', `writing ${bad}: kernel ${answer}, expected ERANGE`);
-      if (answer === 'accepted') fs.writeFileSync(EXTENSION_NSEC_FILE, text);
+      if (answer === 'accepted') writeExtensionNsecText(text);
     }
   }
 }

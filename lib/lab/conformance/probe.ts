@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { PR_RSEQ_SLICE_EXTENSION_GET } from '../../kernel/abi';
 import { addonState } from '../../addon/addon';
 import { open } from '../../open';
-import { readRseqStats, countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
+import { countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
+import { readRseqStats } from '../../kernel/knobs';
 import type { SliceStats } from '../../extension';
 import { abiTranscript, nativeTarget, type TranscriptStep } from './transcript';
 
