@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <ctime>
 
 #include "bench_loop.h"
 #include "constants.h"
@@ -122,10 +121,6 @@ Napi::Value Yield(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(SliceYield()));
 }
 
-Napi::Value SchedCpu(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(SchedGetcpu()));
-}
-
 Napi::Value Enter(const Napi::CallbackInfo& info) {
   Rseq* area = CurrentAreaState().area;
   if (area == nullptr) return Napi::Number::New(info.Env(), -ENXIO);
@@ -137,39 +132,6 @@ Napi::Value Exit(const Napi::CallbackInfo& info) {
   Rseq* area = CurrentAreaState().area;
   if (area == nullptr) return Napi::Number::New(info.Env(), -ENXIO);
   return Napi::Number::New(info.Env(), static_cast<double>(SliceExit(area)));
-}
-
-uint64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no syscall, so no grant is aborted
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-// Runs `count` sections entirely in C++, each spinning `spinNs` inside, and returns the outcome
-// counts [clean, yielded, raced, revoked], or -errno.
-Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Args args(info, "sectionLoop");
-  uint64_t n = 0, spin = 0;
-  if (!args.Integer(0, "count", 0, kMaxSafeInteger, &n) || !args.Integer(1, "spinNs", 0, kMaxSafeInteger, &spin))
-    return env.Undefined();
-  Rseq* area = CurrentAreaState().area;
-  if (area == nullptr) return Napi::Number::New(env, -ENXIO);
-  double counts[kOutcomeCount] = {};
-  for (uint64_t i = 0; i < n; i++) {
-    SliceEnter(area);
-    if (spin) {
-      uint64_t end = NowNs() + spin;
-      while (NowNs() < end) {
-      }
-    }
-    long outcome = SliceExit(area);
-    if (outcome < 0) return Napi::Number::New(env, static_cast<double>(outcome));
-    counts[outcome]++;
-  }
-  Napi::Array result = Napi::Array::New(env, kOutcomeCount);
-  for (uint32_t i = 0; i < kOutcomeCount; i++) result.Set(i, counts[i]);
-  return result;
 }
 
 // What detect() asks without leaving anything behind (lib/detect.ts):
@@ -225,14 +187,12 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("threadNesting", Napi::Function::New(env, ThreadNesting, "threadNesting"));
   exports.Set("prctl", Napi::Function::New(env, Prctl, "prctl"));
   exports.Set("sliceYield", Napi::Function::New(env, Yield, "sliceYield"));
-  exports.Set("schedGetcpu", Napi::Function::New(env, SchedCpu, "schedGetcpu"));
   exports.Set("enter", Napi::Function::New(env, Enter, "enter"));
   exports.Set("exit", Napi::Function::New(env, Exit, "exit"));
-  exports.Set("sectionLoop", Napi::Function::New(env, SectionLoop, "sectionLoop"));
   exports.Set("execvp", Napi::Function::New(env, ExecVp, "execvp"));
-  exports.Set("spinLockLoop", Napi::Function::New(env, SpinLockLoop, "spinLockLoop"));
   exports.Set("watchThread", Napi::Function::New(env, WatchThread, "watchThread"));
   exports.Set("threadEnded", Napi::Function::New(env, ThreadEnded, "threadEnded"));
+  exports.Set("bench", BenchExports(env));
   exports.Set("diagnostics", Diagnostics(env));
   exports.Set("constants", AbiConstants(env));
   exports.Set("probes", ProbeExports(env));

@@ -1,36 +1,31 @@
+// The benchmark's native entries (bench_loop.h), exported as the addon's `bench` object.
+//
 // spinLockLoop(word, stop, request, minNs, maxNs, seed, baseNs, acquired, released, waits):
 // until stop[0] != 0, take the spin lock word[0] (test and test-and-set), optionally set the
 // slice request, spin a random minNs..maxNs section, release, then end the section (yield when
 // granted). Records per section, as ns since baseNs (CLOCK_MONOTONIC): acquired, released, and
 // the wait before acquiring, while the arrays have room. Returns [sections, recorded, clean,
-// yielded, raced, revoked] or -errno. Argument policy lives in lib/bench/worker.ts; this checks
+// yielded, raced, revoked] or -errno. Argument policy lives in lib/lab/bench/worker.ts; this checks
 // types and ranges at the boundary (native/napi_args.h).
 #include "bench_loop.h"
 
 #include <cerrno>
 #include <cstdint>
-#include <ctime>
 
 #include "fast_path.h"
+#include "monotonic_clock.h"
 #include "napi_args.h"
 #include "rseq_area.h"
+#include "slice_syscalls.h"
 
 namespace rseq_slice {
 namespace {
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no syscall, so no grant is ended
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
 }
-
-}  // namespace
 
 Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -77,9 +72,7 @@ Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
     }
     uint64_t t1 = MonotonicNs();
     if (request) SliceEnter(area);
-    uint64_t end = t1 + length;
-    while (MonotonicNs() < end) {
-    }
+    SpinUntilNs(t1 + length);
     uint64_t t2 = MonotonicNs();
     __atomic_store_n(word, 0, __ATOMIC_RELEASE);
     // The section ends after the release: a yield gives the CPU back with the lock free.
@@ -101,6 +94,45 @@ Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
   result.Set(1u, static_cast<double>(n));
   for (uint32_t i = 0; i < kOutcomeCount; i++) result.Set(i + 2, outcomes[i]);
   return result;
+}
+
+// sectionLoop(count, spinNs): `count` sections entirely in C++ on this thread's area, each
+// spinning `spinNs` inside; returns the outcome counts [clean, yielded, raced, revoked], or -errno.
+Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Args args(info, "sectionLoop");
+  uint64_t n = 0, spin = 0;
+  if (!args.Integer(0, "count", 0, kMaxSafeInteger, &n) || !args.Integer(1, "spinNs", 0, kMaxSafeInteger, &spin))
+    return env.Undefined();
+  Rseq* area = CurrentAreaState().area;
+  if (area == nullptr) return Napi::Number::New(env, -ENXIO);
+  double counts[kOutcomeCount] = {};
+  for (uint64_t i = 0; i < n; i++) {
+    SliceEnter(area);
+    if (spin) SpinUntilNs(MonotonicNs() + spin);
+    long outcome = SliceExit(area);
+    if (outcome < 0) return Napi::Number::New(env, static_cast<double>(outcome));
+    counts[outcome]++;
+  }
+  Napi::Array result = Napi::Array::New(env, kOutcomeCount);
+  for (uint32_t i = 0; i < kOutcomeCount; i++) result.Set(i, counts[i]);
+  return result;
+}
+
+// schedGetcpu(): sched_getcpu() through N-API, the benchmark's baseline for cpu() read from the
+// area (and a plain syscall for tests); the CPU number or -errno.
+Napi::Value SchedGetcpuEntry(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(SchedGetcpu()));
+}
+
+}  // namespace
+
+Napi::Object BenchExports(Napi::Env env) {
+  Napi::Object bench = Napi::Object::New(env);
+  bench.Set("sectionLoop", Napi::Function::New(env, SectionLoop, "sectionLoop"));
+  bench.Set("spinLockLoop", Napi::Function::New(env, SpinLockLoop, "spinLockLoop"));
+  bench.Set("schedGetcpu", Napi::Function::New(env, SchedGetcpuEntry, "schedGetcpu"));
+  return bench;
 }
 
 }  // namespace rseq_slice

@@ -1,5 +1,6 @@
-// The benchmark's native control section: a contended spin lock whose critical sections run in
-// C++ (no V8 in the way), see lib/bench/worker.ts.
+// The benchmark's native entries, exported together as the addon's `bench` object (lib/addon/addon.ts
+// types it): loops whose sections run in C++ with no V8 in the way, for `rseq-slice bench`
+// (lib/lab/bench/worker.ts), `npm run bench` and the tests that need sections at C++ speed.
 #ifndef RSEQ_SLICE_BENCH_LOOP_H
 #define RSEQ_SLICE_BENCH_LOOP_H
 
@@ -7,7 +8,8 @@
 
 namespace rseq_slice {
 
-Napi::Value SpinLockLoop(const Napi::CallbackInfo& info);
+// The object exported as the addon's `bench`: sectionLoop, spinLockLoop, schedGetcpu.
+Napi::Object BenchExports(Napi::Env env);
 
 }  // namespace rseq_slice
 

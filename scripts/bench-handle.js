@@ -37,4 +37,18 @@ function benchHandle(fastPath, dist = DIST) {
   return SliceExtension.fromBackend(new NativeBackend(addon, fastPath === 'javascript'));
 }
 
-module.exports = { benchHandle, distModule };
+/**
+ * The addon's benchmark entries (sectionLoop, spinLockLoop, schedGetcpu): its `bench` object
+ * since 0.4; a build before that exported them among the others, and bench --dist still measures
+ * such a build. Throws naming what the addon lacks when it has neither.
+ */
+function addonBench(addon) {
+  if (addon.bench !== undefined) return addon.bench;
+  const flat = ['sectionLoop', 'spinLockLoop', 'schedGetcpu'];
+  const missing = flat.filter((name) => typeof addon[name] !== 'function');
+  if (missing.length > 0)
+    throw new Error(`the measured addon has no bench object and no flat ${missing.join(', ')}: too old to measure`);
+  return Object.fromEntries(flat.map((name) => [name, addon[name].bind(addon)]));
+}
+
+module.exports = { addonBench, benchHandle, distModule };

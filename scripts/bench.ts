@@ -32,6 +32,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as AddonModule from '../dist/addon/addon';
+// @internal in the package (stripped from dist's types): the lab's view of the addon.
+import type { NativeBench } from '../lib/addon/addon';
 import type { SliceExtension } from '../dist/extension';
 import type * as Package from '../dist';
 import { buildConsumer, consumerBinaryCurrent, CONSUMER_BINARY } from '../test/consumer_build';
@@ -48,7 +50,8 @@ import {
   type LockTableRun,
 } from './contention';
 
-const { benchHandle, distModule } = require('./bench-handle') as {
+const { addonBench, benchHandle, distModule } = require('./bench-handle') as {
+  addonBench: (addon: unknown) => NativeBench;
   benchHandle: (fastPath: 'javascript' | 'native-call', dist?: string) => SliceExtension;
   distModule: (dist: string, name: string) => unknown;
 };
@@ -162,6 +165,7 @@ async function main(): Promise<void> {
   const { addonState } = distModule(dist, 'addon') as typeof AddonModule;
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
+  const native = addonBench(addon);
   const js = benchHandle('javascript', dist);
   const call = benchHandle('native-call', dist);
   const sim = open({ backend: 'simulator', simulator: { interruptRateHz: 0 } });
@@ -206,10 +210,10 @@ async function main(): Promise<void> {
       }
     },
     'native loop (C++ btrl path, per pair)': () => {
-      addon.sectionLoop(INNER, 0);
+      native.sectionLoop(INNER, 0);
     },
     [ADDON_PAIR]: () => {
-      addon.sectionLoop(INNER, 0);
+      native.sectionLoop(INNER, 0);
     },
     ...(consumer && {
       [HEADER_PAIR]: () => {
@@ -220,7 +224,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < INNER; i++) sink += js.cpu();
     },
     'sched_getcpu() through N-API': () => {
-      for (let i = 0; i < INNER; i++) sink += addon.schedGetcpu();
+      for (let i = 0; i < INNER; i++) sink += native.schedGetcpu();
     },
     'simulator run(fn), rate 0': () => {
       for (let i = 0; i < INNER; i++) sink = sim.run(fn);

@@ -175,7 +175,7 @@ describe('native addon: the btrl fast path', () => {
 
   it('runs sections in a C++ loop and counts outcomes that add up', function () {
     const addon = addonOrSkip(this);
-    const counts = addon.sectionLoop(10000, 0);
+    const counts = addon.bench.sectionLoop(10000, 0);
     expect(counts).to.be.an('array');
     const [clean, yielded, raced, revoked] = counts as number[];
     expect(clean! + yielded! + raced! + revoked!).to.equal(10000);

@@ -49,6 +49,31 @@ export interface NativeDiagnostics {
 }
 
 /**
+ * The benchmark's native entries (native/bench_loop.cc, the addon's `bench` object): sections at
+ * C++ speed for `rseq-slice bench`, `npm run bench` and the tests. Internal: not part of the API.
+ * @internal
+ */
+export interface NativeBench {
+  /** `count` sections in C++, each spinning `spinNs`: [clean, yielded, raced, revoked] or -errno. */
+  sectionLoop(count: number, spinNs: number): [number, number, number, number] | number;
+  /** The benchmark's C++ spin-lock loop: [sections, recorded, clean, yielded, raced, revoked] or -errno. */
+  spinLockLoop(
+    word: Int32Array,
+    stop: Int32Array,
+    request: boolean,
+    minNs: number,
+    maxNs: number,
+    seed: number,
+    baseNs: bigint,
+    acquired: Float64Array,
+    released: Float64Array,
+    waits: Float64Array,
+  ): [number, number, number, number, number, number] | number;
+  /** sched_getcpu() through N-API (the baseline of `cpu()` read from the area): the CPU or -errno. */
+  schedGetcpu(): number;
+}
+
+/**
  * The addon's exports on Linux (numbers are results or -errno). Arguments are checked in C++
  * (native/napi_args.h): a wrong type throws a TypeError, a value out of range a RangeError.
  */
@@ -66,30 +91,16 @@ export interface NativeAddon {
   /** prctl(PR_RSEQ_SLICE_EXTENSION, op, arg3, arg4, arg5); each argument 0 to 2**32 - 1. */
   prctl(op: number, arg3: number, arg4: number, arg5: number): number;
   sliceYield(): number;
-  schedGetcpu(): number;
   enter(): number;
   exit(): number;
-  /** `count` sections in C++, each spinning `spinNs`: [clean, yielded, raced, revoked] or -errno. */
-  sectionLoop(count: number, spinNs: number): [number, number, number, number] | number;
   /** execvp(file, argv, env as NAME=value strings): never returns on success; -errno on failure. */
   execvp(file: string, argv: string[], env: string[]): number;
-  /** The benchmark's C++ spin-lock loop (native/bench_loop.cc): [sections, recorded, clean, yielded, raced, revoked] or -errno. */
-  spinLockLoop(
-    word: Int32Array,
-    stop: Int32Array,
-    request: boolean,
-    minNs: number,
-    maxNs: number,
-    seed: number,
-    baseNs: bigint,
-    acquired: Float64Array,
-    released: Float64Array,
-    waits: Float64Array,
-  ): [number, number, number, number, number, number] | number;
   /** Marks `threadId` (this thread's) ended at its environment's teardown: 0, or -EEXIST when this thread watches another id. */
   watchThread(threadId: number): number;
   /** Whether a watched thread with this id has ended (false for an id never watched). */
   threadEnded(threadId: number): boolean;
+  /** @internal Not part of the API: see {@link NativeBench}. */
+  readonly bench: NativeBench;
   /** @internal Not part of the API: see {@link NativeDiagnostics}. */
   readonly diagnostics: NativeDiagnostics;
   /** What detect() asks without leaving anything behind (native/addon.cc ProbeExports). */

@@ -327,7 +327,7 @@ bool Count(napi_env env, napi_value value, const char* name, uint64_t* out) {
 
 // sectionLoop(count, spinNs): `count` sections through the header on this thread, each spinning
 // `spinNs` inside: the outcome counts [clean, yielded, raced, revoked], or -errno. The same loop as
-// the sectionLoop of rseq-slice's addon (native/addon.cc), which scripts/bench.ts compares it with:
+// the sectionLoop of rseq-slice's addon (native/bench_loop.cc), which scripts/bench.ts compares it with:
 // the area is thread_section_area()'s, or thread_area()'s where the extension is not enabled, as
 // that loop uses the thread's area either way (a kernel that cannot grant then ignores `request`,
 // and both loops still do the byte store, the test-and-clear and the `granted` check).

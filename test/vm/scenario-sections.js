@@ -11,7 +11,7 @@ function runSections(rs, path, spinNs, seconds) {
     rs.open({ backend: 'native' }); // registers and enables this thread
     const total = [0, 0, 0, 0];
     while (hr() < deadline) {
-      const c = addon.sectionLoop(200, spinNs);
+      const c = addon.bench.sectionLoop(200, spinNs);
       if (typeof c === 'number') throw new Error(`sectionLoop failed: ${c}`);
       for (let i = 0; i < 4; i++) total[i] += c[i];
     }

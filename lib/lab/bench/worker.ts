@@ -110,7 +110,7 @@ function setup(input: WorkerInput): (cmd: MeasureCommand) => WorkerOutput {
       const { addon, error } = addonState();
       if (!addon) throw new Error(`the native addon did not load: ${error}`);
       ready();
-      const r = addon.spinLockLoop(
+      const r = addon.bench.spinLockLoop(
         new Int32Array(input.lockBuffer, 0, 1),
         control,
         cmd.request,
