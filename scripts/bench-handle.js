@@ -1,15 +1,13 @@
-// The native handle the benchmarks measure, shared by scripts/bench.ts and the contention
-// workers (plain JavaScript, so workers need no TypeScript loader). Where the kernel grants, it
-// is open({ backend: 'native' }); where it does not, the same native fast path built over the
-// thread's real area, never granted, so the figures show the cost of asking.
+// What scripts/bench.ts takes from the build it measures (this checkout's dist/, or another
+// build's with --dist): the slice handle and the addon's benchmark entries. Plain JavaScript, so
+// that it loads any dist as it is.
 'use strict';
+const fs = require('node:fs');
 const path = require('node:path');
 
-const DIST = path.join(__dirname, '..', 'dist');
-
-// Where a module of lib/ compiled to in `dist`: grouped by family (lib/addon/, lib/simulator/)
-// since 0.4, flat before; bench --dist measures builds of either layout.
-const FAMILY = { addon: 'addon', native_backend: 'addon', random: 'simulator' };
+// Where a module of lib/ compiled to in `dist`: grouped by family (lib/addon/) since 0.4, flat
+// before; bench --dist measures builds of either layout.
+const FAMILY = { addon: 'addon' };
 
 /** A compiled lib/ module of `dist` by its file name, in either layout. */
 function distModule(dist, name) {
@@ -24,17 +22,21 @@ function distModule(dist, name) {
   return require(path.join(dist, name));
 }
 
-/** The handle over `dist` (default this checkout's dist/; bench --dist measures another build). */
-function benchHandle(fastPath, dist = DIST) {
+/**
+ * The handle over `dist`: open({ backend: 'native' }) where the kernel grants; elsewhere the lab's
+ * handle factory (lib/lab/bench/handle.ts, lab-only), which builds the native fast path over the
+ * real area. A build without that factory can be measured only where the kernel grants.
+ */
+function benchHandle(fastPath, dist) {
   const rs = require(dist);
   if (rs.detect().sliceExtension.available) return rs.open({ backend: 'native', fastPath });
-  const { addonState } = distModule(dist, 'addon');
-  const { SliceExtension } = distModule(dist, 'extension');
-  const { NativeBackend } = distModule(dist, 'native_backend');
-  const { addon, error } = addonState();
-  if (!addon) throw new Error(`the native addon did not load: ${error}`);
-  addon.areaInfo(false);
-  return SliceExtension.fromBackend(new NativeBackend(addon, fastPath === 'javascript'));
+  const factory = path.join(dist, 'lab', 'bench', 'handle.js');
+  if (!fs.existsSync(factory))
+    throw new Error(
+      `${dist} has no lab/bench/handle.js (the lab's handle factory, since the lab's one benchmark): ` +
+        'on a kernel without the slice extension only a build that has it can be measured; measure this build on a kernel that grants, or a newer one',
+    );
+  return require(factory).measuredHandle(fastPath);
 }
 
 /**

@@ -39,22 +39,17 @@ import type * as Package from '../dist';
 import { buildConsumer, consumerBinaryCurrent, CONSUMER_BINARY } from '../test/consumer_build';
 import type { ConsumerAddon } from '../test/consumer_types';
 import { formatGoal, judge, type Goal } from './bench_goals';
-import {
-  formatLockTable,
-  formatResult,
-  runContention,
-  runLockTable,
-  summarizeLockTable,
-  TABLE_KIND_NAMES,
-  type ContentionResult,
-  type LockTableRun,
-} from './contention';
+import type * as HostContention from '../lib/lab/bench/host_contention';
 
 const { addonBench, benchHandle, distModule } = require('./bench-handle') as {
   addonBench: (addon: unknown) => NativeBench;
-  benchHandle: (fastPath: 'javascript' | 'native-call', dist?: string) => SliceExtension;
+  benchHandle: (fastPath: 'javascript' | 'native-call', dist: string) => SliceExtension;
   distModule: (dist: string, name: string) => unknown;
 };
+
+// The contention figures come from the lab's benchmark, compiled: its workers run dist/lab/bench/worker.js.
+const { formatHoldTimes, formatLockTable, measureHoldTimes, runLockTable, summarizeLockTable, TABLE_KIND_NAMES } =
+  require('../dist/lab/bench/host_contention') as typeof HostContention;
 
 const INNER = 1000;
 /** Rounds of the goals' interleaved run (each task timed for --time / 5 ms per round, at least 20). */
@@ -180,6 +175,10 @@ async function main(): Promise<void> {
   const requestBytes = new Uint8Array(32); // stands for the area: the floor of a section's own cost
   let depth = 0;
   let clean = 0;
+  // The uncontended spin lock of the micro-benchmarks, written inline: the lock of
+  // lib/lab/bench/spin_lock.ts that the contention figures use, but called through a function it
+  // measured 2–4x slower here (tinybench's short windows end before V8 inlines the call), which
+  // would flatter every ratio against it.
   const spinWord = new Int32Array(new SharedArrayBuffer(4));
   // Issue 20: the section pair through include/rseq_slice.h, in a consumer addon.
   const { consumer, reason: headerSkipped } = loadConsumer(pkg.native, !values.json);
@@ -379,14 +378,14 @@ async function main(): Promise<void> {
     figure('SliceMutex lock+unlock, requests on', 'Atomics spin lock lock+unlock'),
   ];
   // Contended throughput: workers on this machine's CPUs, requests off and on, in one run.
-  const contended: ContentionResult[] = [];
+  const contended: HostContention.HoldTimes[] = [];
   const cores = os.cpus().length;
   const tableWorkers = [...new Set([1, 2, cores * 2, cores * 4])].sort((a, b) => a - b);
-  let table: LockTableRun[] = [];
+  let table: HostContention.LockTableRun[] = [];
   if (!values['no-contended']) {
     for (const workers of [2, 4, 8]) {
-      for (const slice of ['off', 'on'] as const)
-        contended.push(await runContention({ workers, seconds: 1, slice, hog: false, dist }));
+      for (const request of [false, true])
+        contended.push(await measureHoldTimes({ workers, seconds: 1, request, dist }));
     }
     table = await runLockTable(
       { workers: tableWorkers, rounds, seconds, sectionNs, dist, spin },
@@ -429,12 +428,12 @@ async function main(): Promise<void> {
   }
   if (contended.length) {
     console.log('\ncontended SliceMutex, sections 1–20 µs, 1 s each (ratios on/off in the same run):');
-    for (const r of contended) console.log(`  ${formatResult(r)}`);
+    for (const r of contended) console.log(`  ${formatHoldTimes(r)}`);
     for (const workers of [2, 4, 8]) {
       const [off, on] = contended.filter((r) => r.workers === workers);
       if (off && on)
         console.log(
-          `  ${workers} workers: throughput on/off ${(on.opsPerSec / off.opsPerSec).toFixed(3)}x, wait p99 on/off ${(on.waitNs.p99 / Math.max(1, off.waitNs.p99)).toFixed(3)}x`,
+          `  ${workers} workers: throughput on/off ${(on.sectionsPerSecond / off.sectionsPerSecond).toFixed(3)}x, wait p99 on/off ${(on.waitNs.p99 / Math.max(1, off.waitNs.p99)).toFixed(3)}x`,
         );
     }
   }

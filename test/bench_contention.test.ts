@@ -1,16 +1,18 @@
-/** The contention table of scripts/bench.ts (scripts/contention.ts): runs, summary, format, an older dist. */
+/**
+ * The host contention figures of `npm run bench` (lib/lab/bench/host_contention.ts, run by the
+ * lab's workers, so from dist/): the throughput table's runs, summary, format and an older dist,
+ * and SliceMutex's hold-time figures.
+ */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  formatLockTable,
-  runLockTable,
-  summarizeLockTable,
-  TABLE_KINDS,
-  type LockTableRun,
-} from '../scripts/contention';
+import type * as HostContention from '../lib/lab/bench/host_contention';
+import type { LockTableRun } from '../lib/lab/bench/host_contention';
 import { DIST } from './helpers';
+
+const { formatHoldTimes, formatLockTable, measureHoldTimes, runLockTable, summarizeLockTable, TABLE_KINDS } =
+  require('../dist/lab/bench/host_contention') as typeof HostContention;
 
 describe('bench: contention table', () => {
   it('a tiny run: every kind and worker count measured, the counter equals the completed sections', async function () {
@@ -89,6 +91,22 @@ describe('bench: contention table', () => {
       expect(text).to.include('n/a');
     } finally {
       fs.rmSync(old, { recursive: true, force: true });
+    }
+  });
+
+  it('hold times: SliceMutex with 1–20 µs sections, nearest-rank percentiles, the counter checked', async function () {
+    this.timeout(60_000);
+    for (const request of [false, true]) {
+      const r = await measureHoldTimes({ workers: 2, seconds: 0.1, request });
+      expect(r.counterOk).to.equal(true);
+      expect(r.sectionsPerSecond).to.be.greaterThan(0);
+      expect(r.holdNs.p50).to.be.at.least(900); // sections spin at least 1 µs
+      expect(r.holdNs.p99).to.be.at.least(r.holdNs.p50);
+      expect(r.holdNs.max).to.be.at.least(r.holdNs.p99);
+      expect(r.outcomes === null).to.equal(!request);
+      expect(formatHoldTimes(r)).to.match(
+        new RegExp(`^requests ${request ? 'on ' : 'off'} 2 workers: \\d+ sections/s`),
+      );
     }
   });
 });

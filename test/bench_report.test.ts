@@ -41,7 +41,19 @@ function fake(request: boolean, sections: number, holdNs: number, preempted: num
     request,
     seconds: 1,
     sections,
-    threads: [{ tid: 1, sections, acquired, released, waits: new Float64Array(sections).fill(2000), outcomes: null }],
+    threads: [
+      {
+        tid: 1,
+        sections,
+        acquired,
+        released,
+        waits: new Float64Array(sections).fill(2000),
+        outcomes: null,
+        cpuNs: null,
+      },
+    ],
+    counter: sections,
+    cpuNs: null,
     baseNs: 0n,
     outcomes: request ? { sections, clean: sections - 3, yielded: 3, raced: 0, revoked: 0 } : null,
     kernel: request

@@ -11,7 +11,8 @@ import { readRseqStatsOrNull } from '../../kernel/knobs';
 import { countHeldSwitches, parseSchedSwitch, type HoldWindows, type TraceCount } from './preemptions';
 import type { ResolvedScenario } from './scenarios';
 import type { SchedSwitchTrace } from './tracefs';
-import type { MeasureCommand, WorkerInput, WorkerOutput } from './worker';
+import { startCpuHog, type CpuHog } from './cpu_hog';
+import { COUNTER_OFFSET, type MeasureCommand, type WorkerInput, type WorkerOutput } from './worker';
 
 export interface Measurement {
   request: boolean;
@@ -23,9 +24,25 @@ export interface Measurement {
   outcomes: SliceStats | null;
   kernel: SliceCounters | null;
   trace: (TraceCount & { overruns: number }) | null;
+  /** The shared counter's increase: one per section of a JavaScript loop (0 for the native loop). */
+  counter: number;
+  /** CPU time of the workers' threads while measuring, summed; null where schedstat is unreadable. */
+  cpuNs: number | null;
 }
 
+/** The workers of one set-up: how many, which lock and section, how long the sections are. */
+export type WorkerSetup = Pick<
+  ResolvedScenario,
+  'workers' | 'hog' | 'lock' | 'section' | 'minSectionNs' | 'maxSectionNs'
+>;
+
+/** What the workers are started with beyond the set-up (worker.ts WorkerInput). */
+export type WorkerOptions = Partial<Pick<WorkerInput, 'maxSamples' | 'warmup' | 'mutexSpin' | 'package'>> & {
+  backend?: WorkerInput['backend'];
+};
+
 const WORKER = path.join(__dirname, 'worker.js');
+/** Hold windows kept per worker and measurement, by default. */
 const MAX_SAMPLES = 1_000_000;
 
 interface PoolWorker {
@@ -81,18 +98,17 @@ export class ScenarioWorkers {
   readonly #control = new SharedArrayBuffer(8);
   readonly #flags = new Int32Array(this.#control);
   readonly #lockBuffer = new SharedArrayBuffer(16);
+  readonly #counter = new Int32Array(this.#lockBuffer, COUNTER_OFFSET, 1);
   readonly #workers: PoolWorker[];
-  readonly #hog: Worker | null;
-  readonly #hogStop = new SharedArrayBuffer(4);
+  readonly #hog: CpuHog | null;
   readonly baseNs = process.hrtime.bigint();
 
-  constructor(s: ResolvedScenario, backend: 'native' | 'simulator' = 'native') {
-    this.#hog = s.hog
-      ? new Worker(
-          'const f = new Int32Array(require("node:worker_threads").workerData); let x = 0; while (Atomics.load(f, 0) === 0) x++;',
-          { eval: true, workerData: this.#hogStop },
-        )
-      : null;
+  /**
+   * `backend`: 'native' (the kernel's extension), 'simulator', or 'measured' (./handle.ts);
+   * `options` for the throughput table (no samples, a warm-up, another build's package).
+   */
+  constructor(s: WorkerSetup, backend: WorkerInput['backend'] = 'native', options: WorkerOptions = {}) {
+    this.#hog = s.hog ? startCpuHog() : null;
     this.#workers = Array.from({ length: s.workers }, () =>
       startWorker({
         lockBuffer: this.#lockBuffer,
@@ -101,9 +117,12 @@ export class ScenarioWorkers {
         section: s.section,
         minNs: s.minSectionNs,
         maxNs: s.maxSectionNs,
-        maxSamples: MAX_SAMPLES,
+        maxSamples: options.maxSamples ?? MAX_SAMPLES,
         baseNs: String(this.baseNs),
         backend,
+        ...(options.warmup !== undefined && { warmup: options.warmup }),
+        ...(options.mutexSpin !== undefined && { mutexSpin: options.mutexSpin }),
+        ...(options.package !== undefined && { package: options.package }),
       }),
     );
   }
@@ -119,6 +138,7 @@ export class ScenarioWorkers {
     const ready = await Promise.all(this.#workers.map((w) => w.next()));
     if (ready.some((m) => m !== 'ready')) throw new Error('a benchmark worker answered out of turn');
     const before = readRseqStatsOrNull();
+    const counterBefore = Atomics.load(this.#counter, 0);
     trace?.start();
     Atomics.store(flags, 1, 1);
     Atomics.notify(flags, 1);
@@ -127,6 +147,7 @@ export class ScenarioWorkers {
     const threads = (await Promise.all(this.#workers.map((w) => w.next()))) as WorkerOutput[];
     const traced = trace?.stop() ?? null;
     const after = readRseqStatsOrNull();
+    const counter = (Atomics.load(this.#counter, 0) - counterBefore) | 0;
     const sections = threads.reduce((n, t) => n + t.sections, 0);
     if (sections === 0) throw new Error('no worker completed a critical section: the measurement is empty');
     const windows: HoldWindows[] = threads.map((t) => ({ tid: t.tid, acquired: t.acquired, released: t.released }));
@@ -141,6 +162,8 @@ export class ScenarioWorkers {
       trace: traced
         ? { ...countHeldSwitches(parseSchedSwitch(traced.text), windows, this.baseNs), overruns: traced.overruns }
         : null,
+      counter,
+      cpuNs: threads.every((t) => t.cpuNs !== null) ? threads.reduce((n, t) => n + (t.cpuNs as number), 0) : null,
     };
   }
 
@@ -148,8 +171,7 @@ export class ScenarioWorkers {
     Atomics.store(this.#flags, 0, 1);
     Atomics.store(this.#flags, 1, 1);
     Atomics.notify(this.#flags, 1);
-    Atomics.store(new Int32Array(this.#hogStop), 0, 1);
     await Promise.all(this.#workers.map((w) => w.worker.terminate()));
-    if (this.#hog) await this.#hog.terminate();
+    await this.#hog?.stop();
   }
 }
