@@ -10,6 +10,7 @@
 #include "diagnostics.h"
 #include "exec.h"
 #include "fast_path.h"
+#include "function_table.h"
 #include "napi_args.h"
 #include "native_api.h"
 #include "rseq_area.h"
@@ -169,10 +170,7 @@ Napi::Value ExternalBuffers(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object ProbeExports(Napi::Env env) {
-  Napi::Object probes = Napi::Object::New(env);
-  probes.Set("withThreadArea", Napi::Function::New(env, WithThreadArea, "withThreadArea"));
-  probes.Set("externalBuffers", Napi::Function::New(env, ExternalBuffers, "externalBuffers"));
-  return probes;
+  return FunctionTable(env, {{"withThreadArea", WithThreadArea}, {"externalBuffers", ExternalBuffers}});
 }
 
 }  // namespace

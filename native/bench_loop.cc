@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "fast_path.h"
+#include "function_table.h"
 #include "monotonic_clock.h"
 #include "napi_args.h"
 #include "rseq_area.h"
@@ -128,11 +129,8 @@ Napi::Value SchedGetcpuEntry(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object BenchExports(Napi::Env env) {
-  Napi::Object bench = Napi::Object::New(env);
-  bench.Set("sectionLoop", Napi::Function::New(env, SectionLoop, "sectionLoop"));
-  bench.Set("spinLockLoop", Napi::Function::New(env, SpinLockLoop, "spinLockLoop"));
-  bench.Set("schedGetcpu", Napi::Function::New(env, SchedGetcpuEntry, "schedGetcpu"));
-  return bench;
+  return FunctionTable(
+      env, {{"sectionLoop", SectionLoop}, {"spinLockLoop", SpinLockLoop}, {"schedGetcpu", SchedGetcpuEntry}});
 }
 
 }  // namespace rseq_slice

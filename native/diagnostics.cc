@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "function_table.h"
 #include "napi_args.h"
 #include "rseq_abi.h"
 #include "rseq_area.h"
@@ -78,13 +79,11 @@ Napi::Value OwnAreas(const Napi::CallbackInfo& info) { return Napi::Number::New(
 }  // namespace
 
 Napi::Object Diagnostics(Napi::Env env) {
-  Napi::Object d = Napi::Object::New(env);
-  d.Set("rawRegister", Napi::Function::New(env, RawRegister, "rawRegister"));
-  d.Set("rawUnregister", Napi::Function::New(env, RawUnregister, "rawUnregister"));
-  d.Set("rawFlags", Napi::Function::New(env, RawFlags, "rawFlags"));
-  d.Set("forkProbe", Napi::Function::New(env, ForkProbe, "forkProbe"));
-  d.Set("ownAreas", Napi::Function::New(env, OwnAreas, "ownAreas"));
-  return d;
+  return FunctionTable(env, {{"rawRegister", RawRegister},
+                             {"rawUnregister", RawUnregister},
+                             {"rawFlags", RawFlags},
+                             {"forkProbe", ForkProbe},
+                             {"ownAreas", OwnAreas}});
 }
 
 }  // namespace rseq_slice
