@@ -1,7 +1,7 @@
 // Internal diagnostics, not part of the package's API: entry points that exist only so the test
 // suite and `rseq-slice check` (the conformance run shipped for kernel testers, lib/conformance)
 // can ask the real kernel what no public call would ask. They ship in the binary because `check`
-// ships; lib/addon.ts types them as `diagnostics`, marked @internal.
+// ships; lib/addon/addon.ts types them as `diagnostics`, marked @internal.
 #include "diagnostics.h"
 
 #include <cerrno>
