@@ -208,6 +208,7 @@ export interface LockTableRow {
   countersOk: boolean;
 }
 
+/** The table's rows: per worker count, each kind's spread over rounds and SliceMutex / raw spin per round. */
 export function summarizeLockTable(runs: readonly LockTableRun[]): LockTableRow[] {
   const workerCounts = [...new Set(runs.map((r) => r.workers))];
   return workerCounts.map((workers) => {

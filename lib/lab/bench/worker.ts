@@ -150,11 +150,12 @@ function setup(input: WorkerInput): (cmd: MeasureCommand) => WorkerOutput {
   const base = BigInt(input.baseNs);
   const tid = threadId();
   const pkg = measuredPackage(input);
-  // The handle enables the extension for this thread (prctl), once, before any clock starts (at
-  // the first measurement with requests on, so that a build without a handle can still measure
-  // the rest); a measurement with requests off simply never sets `request`.
+  // The handle enables the extension for this thread (prctl), once, before any clock starts: this
+  // build's now, another build's at its first measurement with requests on (so that a build
+  // without the lab's handle factory still measures the rest). A measurement with requests off
+  // simply never sets `request`.
   let handle: SliceExtension | null = input.package === undefined ? pkg.openHandle() : null;
-  // The lock, made once: SliceMutex with or without the handle (per measurement), or the raw spin lock.
+  // SliceMutex's options for one measurement: the handle with requests on, none with them off.
   const mutexOptions = (slice: SliceExtension | null): { slice: SliceExtension | null; spin?: number } =>
     input.mutexSpin === undefined ? { slice } : { slice, spin: input.mutexSpin };
   let warmed = false;
