@@ -10,6 +10,8 @@ import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './comman
 
 /** The package root (dist/cli/commands/build.js → ../../..). */
 export const PACKAGE_ROOT = path.join(__dirname, '..', '..', '..');
+/** The compiled module that loads the addon (dist/addon/addon.js), to probe a fresh build with. */
+const ADDON_MODULE = require.resolve('../../addon/addon');
 
 /** Where binding.gyp lives (not the root, so npm never compiles at install); node-gyp runs here. */
 export const NATIVE_DIR = path.join(PACKAGE_ROOT, 'native');
@@ -208,7 +210,7 @@ Exit status: 0 built and loads, 1 a tool is missing, the build failed or the res
       process.execPath,
       [
         '-e',
-        `const a = require(${JSON.stringify(path.join(PACKAGE_ROOT, 'dist', 'addon.js'))}).addonState(); console.log(a.addon ? 'loaded' : a.error)`,
+        `const a = require(${JSON.stringify(ADDON_MODULE)}).addonState(); console.log(a.addon ? 'loaded' : a.error)`,
       ],
       { encoding: 'utf8' },
     );
