@@ -221,8 +221,19 @@ export function registeredArea(info: NativeAreaInfo): Pick<RseqDetection, 'owner
  * -errno), with the reason and remedy detect() gives for it, so open() and detect() say the same.
  */
 export function refusalError(rc: number, refusal: Pick<SliceRefusal, 'call' | 'rseq'>): RseqError {
-  const { reason, remedy } = explainRefusal(-rc, { ...refusal, bootParam: readBootParam(), platform: platformInfo() });
+  const { reason, remedy } = explainRefusalHere(-rc, refusal);
   return new RseqError(`prctl(PR_RSEQ_SLICE_EXTENSION_${refusal.call})`, -rc, reason, remedy);
+}
+
+/**
+ * @internal explainRefusal() judged with this host's boot parameter and platform: what open()'s
+ * errors and explainThreadError() say for a refusal met outside detect().
+ */
+export function explainRefusalHere(
+  errno: number,
+  refusal: Pick<SliceRefusal, 'call' | 'rseq'>,
+): { errno: string; reason: string; remedy?: string } {
+  return explainRefusal(errno, { ...refusal, bootParam: readBootParam(), platform: platformInfo() });
 }
 
 /** Fills in the slice-extension part from what the kernel answers. */

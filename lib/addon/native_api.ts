@@ -4,10 +4,8 @@
  */
 import * as path from 'node:path';
 import { addonState } from './addon';
-import { detect, explainRefusal, rseqReason } from '../detect';
-import { readBootParam } from '../kernel/knobs';
+import { detect, explainRefusalHere, rseqReason } from '../detect';
 import { errnoName } from '../errors';
-import { platformInfo } from '../kernel/platform';
 
 declare const nativeApiBrand: unique symbol;
 
@@ -75,11 +73,6 @@ export function explainThreadError(errno: number, step: string | null): ThreadEr
     return slice.remedy === undefined
       ? { step: known, errno: slice.errno, reason: slice.reason }
       : { step: known, errno: slice.errno, reason: slice.reason, remedy: slice.remedy };
-  const explained = explainRefusal(errno, {
-    call: 'SET',
-    rseq: { owner: rseq.owner, mode: rseq.mode },
-    bootParam: readBootParam(),
-    platform: platformInfo(),
-  });
+  const explained = explainRefusalHere(errno, { call: 'SET', rseq: { owner: rseq.owner, mode: rseq.mode } });
   return { step: known, ...explained };
 }
