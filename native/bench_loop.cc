@@ -22,12 +22,6 @@
 namespace rseq_slice {
 namespace {
 
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
 Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Args args(info, "spinLockLoop");
@@ -69,7 +63,7 @@ Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
     for (;;) {
       int32_t expected = 0;
       if (__atomic_compare_exchange_n(word, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) break;
-      while (__atomic_load_n(word, __ATOMIC_RELAXED) != 0) CpuRelax();
+      while (__atomic_load_n(word, __ATOMIC_RELAXED) != 0) rseq_slice_cpu_relax();  // include/rseq_slice.h
     }
     uint64_t t1 = MonotonicNs();
     if (request) SliceEnter(area);
