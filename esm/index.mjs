@@ -1,5 +1,5 @@
 // The ESM entry point: the CommonJS build's exports, by name. One module instance serves both
-// `import` and `require`, so they share state. test/package.test.ts checks the list is complete.
+// `import` and `require`, so they share state. test/repo/package.test.ts checks the list is complete.
 import rseqSlice from '../dist/index.js';
 
 export const {

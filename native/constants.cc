@@ -1,5 +1,5 @@
 // The addon's `constants`: every ABI number of native/rseq_abi.h and native/fast_path.h, named as
-// lib/abi.ts names them, so test/abi.test.ts can hold the TypeScript copy equal to the one the C++
+// lib/abi.ts names them, so test/lib/abi.test.ts can hold the TypeScript copy equal to the one the C++
 // side compiles with. Architecture-specific numbers (syscall numbers, RSEQ_SIG) stay out: the
 // TypeScript side needs none of them.
 #include "constants.h"

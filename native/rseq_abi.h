@@ -1,7 +1,7 @@
 // The kernel's rseq ABI as this package uses it (Linux 7.0+ uapi, include/uapi/linux/rseq.h and
 // include/uapi/linux/prctl.h), mirrored in one plain header: every ABI number of the native side
 // is here, under the kernel's own name so a grep finds it in both trees. lib/abi.ts holds the
-// TypeScript copy; test/abi.test.ts holds it equal to what the addon exports (native/constants.cc).
+// TypeScript copy; test/lib/abi.test.ts holds it equal to what the addon exports (native/constants.cc).
 // Offsets are checked below so a mistake here fails the build instead of corrupting a thread's
 // area at run time.
 #ifndef RSEQ_SLICE_RSEQ_ABI_H

@@ -17,7 +17,7 @@
 // glibc 2.34 moved dlsym into libc and gave it a new version; a plain link against a newer glibc
 // binds dlsym@GLIBC_2.34 and the binary fails to load on 2.28-2.33 (Node 20's floor is 2.28).
 // Bind the architecture's original version instead: libdl.so.2 (-ldl) exports it before 2.34,
-// libc.so.6 keeps it as a compat symbol after. test/glibc_floor.test.ts checks every version.
+// libc.so.6 keeps it as a compat symbol after. test/repo/glibc_floor.test.ts checks every version.
 #if defined(__GLIBC__) && defined(__x86_64__)
 __asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
 #elif defined(__GLIBC__) && defined(__aarch64__)

@@ -21,7 +21,7 @@
  *
  * The goals (scripts/bench_goals.ts) are judged from one more run of their tasks, 7 rounds with the
  * tasks interleaved, on the median of the per-round ratios. Issue 20's compares the section pair
- * through include/rseq_slice.h (test/consumer's sectionLoop, which this script builds with
+ * through include/rseq_slice.h (test/native/consumer's sectionLoop, which this script builds with
  * node-gyp when its binary is missing or stale) with rseq-slice's own native loop (the addon's
  * sectionLoop): the same C++ loop, on the same area; the goal is skipped, with the reason, where
  * the consumer cannot be built or has no table.
@@ -36,8 +36,8 @@ import type * as AddonModule from '../dist/addon/addon';
 import type { NativeBench } from '../lib/addon/addon';
 import type { SliceExtension } from '../dist/extension';
 import type * as Package from '../dist';
-import { buildConsumer, consumerBinaryCurrent, CONSUMER_BINARY } from '../test/consumer_build';
-import type { ConsumerAddon } from '../test/consumer_types';
+import { buildConsumer, consumerBinaryCurrent, CONSUMER_BINARY } from '../test/support/consumer_build';
+import type { ConsumerAddon } from '../test/support/consumer';
 import { formatGoal, judge, type Goal } from './bench_goals';
 import type * as HostContention from '../lib/lab/bench/host_contention';
 
@@ -96,7 +96,7 @@ const ADDON_PAIR = "native section pair, rseq-slice's addon (sectionLoop)";
 const HEADER_PAIR = 'native section pair through include/rseq_slice.h (a consumer addon)';
 
 /**
- * The consumer addon (test/consumer) initialised with the measured package's function table, for
+ * The consumer addon (test/native/consumer) initialised with the measured package's function table, for
  * the section pair through the header; built first when missing or older than its sources. Or why
  * not, for the report.
  */
@@ -107,7 +107,8 @@ function loadConsumer(
   if (native === undefined) return { reason: 'the measured package has no native API (older than issue 20)' };
   if (native === null) return { reason: "rseq-slice's addon gives no native API here (see detect())" };
   if (!consumerBinaryCurrent()) {
-    if (progress) process.stderr.write('building test/consumer (node-gyp) for the section pair through the header\n');
+    if (progress)
+      process.stderr.write('building test/native/consumer (node-gyp) for the section pair through the header\n');
     const built = buildConsumer();
     if (!built.ok) return { reason: `the consumer addon could not be built: ${built.reason.trim()}` };
   }

@@ -12,13 +12,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureConsumerBuilt } from '../test/consumer_build';
+import { ensureConsumerBuilt } from '../test/support/consumer_build';
 import { glibcRuntime, GLIBC_SUITES, type GlibcSuite } from './other-glibc';
 
 const ROOT = path.join(__dirname, '..');
 const MOCHA = ['node_modules/mocha/bin/mocha.js', '--no-config', '--require', 'tsx/cjs', '--timeout', '900000'];
 const GLIBC_OFF = 'glibc.pthread.rseq=0';
-/** The guest spec that loads test/consumer's addon, which the host builds before booting. */
+/** The guest spec that loads test/native/consumer's addon, which the host builds before booting. */
 const CONSUMER_SPEC = 'consumer.vm.ts';
 
 interface Variant {

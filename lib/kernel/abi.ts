@@ -2,7 +2,7 @@
  * The kernel's rseq ABI numbers: the TypeScript copy of native/rseq_abi.h, under the kernel's uapi
  * names where it has one (include/uapi/linux/rseq.h, prctl.h, auxvec.h), so a grep finds the
  * same name in the kernel and here. The simulator runs from this copy where the addon is missing;
- * test/abi.test.ts holds every number equal to the addon's `constants`. No ABI number is written
+ * test/lib/abi.test.ts holds every number equal to the addon's `constants`. No ABI number is written
  * anywhere else in lib/. See docs/kernel-abi.md.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Guest suite: the consumer addon of the native API (test/consumer, built on the host by
+ * Guest suite: the consumer addon of the native API (test/native/consumer, built on the host by
  * scripts/test-vm.ts before the guest boots) on a kernel that grants. Sections on the JavaScript
  * thread, on libuv pool threads (async work) and on std::threads, all under one contended
  * rseq_slice::SpinLock, with the selftest's noise thread: real grants on every kind of thread,
@@ -15,8 +15,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import { detect, native } from '../../lib';
-import { CONSUMER_BINARY } from '../consumer_build';
-import type { ConsumerAddon, ConsumerCounts } from '../consumer_types';
+import { CONSUMER_BINARY } from '../support/consumer_build';
+import type { ConsumerAddon, ConsumerCounts } from '../support/consumer';
 import { bootDescription, readStats, writeExtensionNsec, statsDelta, withNoise } from './guest';
 import { checkScenarioInvariants, type ScenarioResult } from './scenario';
 

@@ -1,6 +1,7 @@
 /** Guest suite, booted with rseq_debug=1 (strict checks): a million sections per path, no SIGSEGV. */
 import { expect } from 'chai';
-import { DIST, runFixture } from '../helpers';
+import { DIST } from '../support/paths';
+import { runFixture } from '../support/child_node';
 import { bootDescription, expectCheckConforms } from './guest';
 
 const COUNT = Number(process.env.RSEQ_SLICE_VM_DEBUG_SECTIONS ?? 1_000_000);

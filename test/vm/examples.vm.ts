@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { SliceStats } from '../../lib';
-import { outcomesAddUp, parseWorkerPool, type WorkerPoolOutput } from '../examples_output';
+import { outcomesAddUp, parseWorkerPool, type WorkerPoolOutput } from '../support/examples_output';
 import { bootDescription, readStats, writeExtensionNsec, statsDelta, withNoise, type KernelStats } from './guest';
 
 const ROOT = path.join(__dirname, '..', '..');

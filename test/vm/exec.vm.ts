@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { detect, open } from '../../lib';
 import type { ExecScenarioChild } from '../fixtures/exec_scenario_child';
-import { DIST, FIXTURES, TSX_EXEC_ARGV } from '../helpers';
+import { DIST, FIXTURES } from '../support/paths';
+import { TSX_EXEC_ARGV } from '../support/child_node';
 import { bootDescription, requireLegacyGlibc, writeExtensionNsec } from './guest';
 import { runScenarioUntilYielded } from './scenario';
 

@@ -11,7 +11,8 @@ import { detect, open } from '../../lib';
 import { addonState } from '../../lib/addon/addon';
 import { OFFSET_FLAGS, RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE } from '../../lib/kernel/abi';
 import type { CountUnderLock } from '../fixtures/count_under_lock_worker';
-import { DIST, fixtureWorker, inWorker } from '../helpers';
+import { DIST } from '../support/paths';
+import { fixtureWorker, inWorker } from '../support/child_node';
 import { bootDescription, readStats, statsDelta, withLongExtension } from './guest';
 import { runScenario, runScenarioUntilYielded, type SectionPath } from './scenario';
 

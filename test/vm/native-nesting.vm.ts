@@ -1,7 +1,7 @@
 /**
  * Guest suite: JavaScript and native sections of one thread nest as one section, on the native
- * backend of a kernel that grants (test/native_nesting.ts, through the consumer addon of
- * test/consumer, built on the host before the guest boots). Repeated, so grants and revocations
+ * backend of a kernel that grants (test/support/js_native_nesting.ts, through the consumer addon of
+ * test/native/consumer, built on the host before the guest boots). Repeated, so grants and revocations
  * land inside nested sections too: the checks are the nesting rules, which hold whatever the
  * kernel did to the outer section.
  */
@@ -9,12 +9,12 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detect, native } from '../../lib';
-import type { ConsumerAddon } from '../consumer_types';
-import { ROOT } from '../helpers';
-import { checkJsNativeNesting } from '../native_nesting';
+import type { ConsumerAddon } from '../support/consumer';
+import { ROOT } from '../support/paths';
+import { checkJsNativeNesting } from '../support/js_native_nesting';
 import { bootDescription } from './guest';
 
-const BINARY = path.join(ROOT, 'test', 'consumer', 'build', 'Release', 'consumer.node');
+const BINARY = path.join(ROOT, 'test', 'native', 'consumer', 'build', 'Release', 'consumer.node');
 const ROUNDS = 2000;
 
 describe(`guest, JavaScript and native sections nest as one: ${bootDescription()}`, function () {

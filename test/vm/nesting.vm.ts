@@ -12,7 +12,7 @@ import { OFFSET_GRANTED, OFFSET_REQUEST } from '../../lib/kernel/abi';
 import { addonState } from '../../lib/addon/addon';
 import { open, SliceMutex, type SliceExtension, type SliceStats } from '../../lib';
 import { sliceStatsDelta } from '../../lib/extension';
-import { DIST } from '../helpers';
+import { DIST } from '../support/paths';
 import { bootDescription, readStats, statsDelta, withLongExtension, type KernelStats } from './guest';
 
 const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);

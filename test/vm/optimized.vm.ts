@@ -13,7 +13,8 @@ import {
   RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from '../../lib/kernel/abi';
 import type { DefaultOnWorker } from '../fixtures/default_on_worker';
-import { DIST, fixtureJson, inWorker } from '../helpers';
+import { DIST } from '../support/paths';
+import { fixtureJson, inWorker } from '../support/child_node';
 import { expectDetectLeftNoTrace, type DetectEffects } from '../fixtures/detect_effects';
 import { bootDescription, withLongExtension } from './guest';
 import { runScenario, runScenarioUntilYielded, type SectionPath } from './scenario';

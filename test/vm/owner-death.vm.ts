@@ -9,9 +9,10 @@
  */
 import { expect } from 'chai';
 import * as os from 'node:os';
-import { DIST, runFixture } from '../helpers';
+import { DIST } from '../support/paths';
+import { runFixture } from '../support/child_node';
 import type { StressOptions } from '../fixtures/owner_death_layout';
-import { checkStress, type StressResult } from '../owner_death_stress';
+import { checkStress, type StressResult } from '../support/owner_death_stress_invariants';
 import { bootDescription, readStats, statsDelta } from './guest';
 import type * as Package from '../../lib';
 
