@@ -13,7 +13,7 @@ import {
 import { AREA_OWNER, addonState, type NativeAddon, type NativeAreaInfo } from './addon/addon';
 import { probeEnable } from './addon/native_backend';
 import { errnoName, knownErrno, RseqError } from './errors';
-import { envBackend, type BackendChoice } from './env_backend';
+import { envBackend, type BackendChoice } from './backend_choice';
 import { platformInfo, type PlatformInfo } from './kernel/platform';
 import { bootParamDisables, readBootParam, readExtensionNsec } from './kernel/knobs';
 

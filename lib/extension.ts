@@ -17,8 +17,7 @@ import {
   type Outcome,
 } from './kernel/abi';
 import type { NativeCallSections, SectionClock, SectionNesting, SliceBackend, SliceKernel } from './backend';
-import { notAFunction, returnedThenable } from './synchronous_fn_errors';
-import { isThenable } from './validate';
+import { isThenable, notAFunction, returnedThenable } from './validate';
 
 // Module-local copies of the slice_ctrl offsets (the type ties them to abi.ts): the JIT folds a
 // module constant into the fast path, while an imported one stays a property load per access.

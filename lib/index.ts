@@ -4,7 +4,8 @@
 export { detect } from './detect';
 export type { Detection, RseqDetection, SliceExtensionDetection } from './detect';
 export { open } from './open';
-export type { OpenOptions, SimulatorOptions, BackendChoice } from './open';
+export type { OpenOptions, SimulatorOptions } from './options';
+export type { BackendChoice } from './backend_choice';
 export { SliceExtension } from './extension';
 export type { SliceStats } from './extension';
 export { RseqError, errnoName } from './errors';
@@ -21,10 +22,12 @@ export type {
 } from './simulator/simulator';
 export type { Outcome } from './kernel/abi';
 export type { PlatformInfo } from './kernel/platform';
-export { include, explainThreadError, THREAD_ERROR_STEPS } from './addon/native_api';
-export type { NativeApi, ThreadErrorStep, ThreadErrorExplanation } from './addon/native_api';
+export { include, explainThreadError, THREAD_ERROR_STEPS } from './native_api';
+export type { ThreadErrorStep, ThreadErrorExplanation } from './native_api';
+export type { NativeApi } from './addon/addon';
 import * as abiModule from './kernel/abi';
-import { nativeApi, type NativeApi } from './addon/native_api';
+import type { NativeApi } from './addon/addon';
+import { nativeApi } from './native_api';
 
 /**
  * The kernel ABI constants (area offsets, prctl and flag numbers, extension limits), frozen: a

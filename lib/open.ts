@@ -9,42 +9,14 @@ import {
 import { addonState } from './addon/addon';
 import { realAreaFields } from './addon/area_fields';
 import { refusalError, registeredArea } from './detect';
-import { BACKENDS, envBackend, type BackendChoice } from './env_backend';
 import { knownErrno, RseqError } from './errors';
 import { SliceExtension } from './extension';
 import { NativeBackend, nativeArea, probeEnable } from './addon/native_backend';
-import { checkExtensionNsec, SimulatedKernel } from './simulator/simulator';
+import { readOpenOptions, type FastPath, type OpenOptions, type SimulatorSettings } from './options';
+import { SimulatedKernel } from './simulator/simulator';
 import { SimulatorBackend } from './simulator/simulator_backend';
-import { checkBoolean, checkChoice, checkInteger, checkNumber, checkOptionsObject } from './validate';
 
-export type { BackendChoice } from './env_backend';
-const FAST_PATHS = ['auto', 'javascript', 'native-call'] as const;
-
-/** Options of the simulator backend. */
-export interface SimulatorOptions {
-  /** Seed of the interrupt generator: same seed, same outcomes (with a fixed sectionNsec). */
-  seed?: number;
-  /** Interrupts (each with a reschedule pending) per second of section time; 0 (default) never interrupts. */
-  interruptRateHz?: number;
-  /** The simulated kernel's extension length, 5000 to 50000 ns (default 5000). */
-  extensionNsec?: number;
-  /** Virtual length of every section in ns, instead of the measured one (makes runs repeatable). */
-  sectionNsec?: number;
-  /** Run on this kernel instead of a new one (its seed and extension length then apply). */
-  kernel?: SimulatedKernel;
-}
-
-export interface OpenOptions {
-  /** `'auto'` (default, or env RSEQ_SLICE_BACKEND): native when the kernel can grant, else the simulator. */
-  backend?: BackendChoice;
-  /** Enable the extension on open (default true). */
-  enable?: boolean;
-  /** `'auto'` (default): the JavaScript fast path where the runtime allows external buffers. */
-  fastPath?: (typeof FAST_PATHS)[number];
-  simulator?: SimulatorOptions;
-}
-
-function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): SliceExtension {
+function openNative(enable: boolean, fastPath: FastPath): SliceExtension {
   const { addon, error } = addonState();
   if (!addon) throw new RseqError('dlopen', knownErrno('ELIBACC'), `the native addon did not load: ${error}`);
   // A refused prctl gets detect()'s reason and remedy (its table of refusals), errno name kept.
@@ -72,42 +44,15 @@ function openNative(enable: boolean, fastPath: (typeof FAST_PATHS)[number]): Sli
   return SliceExtension.fromBackend(backend);
 }
 
-function openSimulator(
-  enable: boolean,
-  options: SimulatorOptions | undefined,
-  fallbackReason?: string,
-): SliceExtension {
-  checkOptionsObject('open options.simulator', options, [
-    'seed',
-    'interruptRateHz',
-    'extensionNsec',
-    'sectionNsec',
-    'kernel',
-  ]);
-  const o = options ?? {};
-  const rate = checkNumber('simulator.interruptRateHz', o.interruptRateHz, 0, 0, 1e9);
-  const sectionNsec =
-    o.sectionNsec === undefined ? undefined : checkInteger('simulator.sectionNsec', o.sectionNsec, 0, 0, 1e12);
-  let kernel: SimulatedKernel;
-  if (o.kernel !== undefined) {
-    if (!(o.kernel instanceof SimulatedKernel)) throw new TypeError('simulator.kernel must be a SimulatedKernel');
-    if (o.seed !== undefined || o.extensionNsec !== undefined) {
-      throw new TypeError(
-        'simulator.seed and simulator.extensionNsec cannot be given with simulator.kernel: set them on the kernel',
-      );
-    }
-    kernel = o.kernel;
-  } else {
-    const seed = checkInteger('simulator.seed', o.seed, 1, 0, 0xffffffff);
-    const extensionNsec = checkExtensionNsec('simulator.extensionNsec', o.extensionNsec);
-    kernel = new SimulatedKernel({ seed, extensionNsec });
-  }
+function openSimulator(enable: boolean, options: SimulatorSettings, fallbackReason?: string): SliceExtension {
+  const { interruptRateHz, sectionNsec } = options;
+  const kernel = options.kernel instanceof SimulatedKernel ? options.kernel : new SimulatedKernel(options.kernel);
   const thread = kernel.createThread();
   thread.registerRseq({ length: RSEQ_ALLOC_ALIGN_SLICE_EXT, defaultOn: enable });
   if (enable && !thread.enabled)
     thread.prctl(PR_RSEQ_SLICE_EXTENSION, PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE);
   return SliceExtension.fromBackend(
-    new SimulatorBackend(kernel, thread, rate, sectionNsec, realAreaFields()),
+    new SimulatorBackend(kernel, thread, interruptRateHz, sectionNsec, realAreaFields()),
     fallbackReason,
   );
 }
@@ -119,19 +64,13 @@ function openSimulator(
  * and friends, registering the addon's own where libc registered none (the simulator too).
  */
 export function open(options?: OpenOptions): SliceExtension {
-  checkOptionsObject('open options', options, ['backend', 'enable', 'fastPath', 'simulator']);
-  const o = options ?? {};
-  const backend = checkChoice('backend', o.backend, BACKENDS, envBackend());
-  const enable = checkBoolean('enable', o.enable, true);
-  const fastPath = checkChoice('fastPath', o.fastPath, FAST_PATHS, 'auto');
-  if (o.simulator !== undefined && backend === 'native')
-    throw new TypeError("simulator options need backend 'simulator' or 'auto'");
-  if (backend === 'simulator') return openSimulator(enable, o.simulator);
+  const { backend, enable, fastPath, simulator } = readOpenOptions(options);
+  if (backend === 'simulator') return openSimulator(enable, simulator);
   if (backend === 'native') return openNative(enable, fastPath);
   try {
     return openNative(enable, fastPath);
   } catch (err) {
     if (!(err instanceof RseqError)) throw err;
-    return openSimulator(enable, o.simulator, err.message);
+    return openSimulator(enable, simulator, err.message);
   }
 }

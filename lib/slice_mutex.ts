@@ -12,9 +12,8 @@ import { threadId } from 'node:worker_threads';
 import { SliceExtension } from './extension';
 import { MutexNotRecoverableError, OwnerDiedError } from './mutex_errors';
 import { open } from './open';
-import { notAFunction, returnedThenable } from './synchronous_fn_errors';
 import { threadEnded, watchThisThread } from './thread_liveness';
-import { checkInteger, checkOptionsObject, isThenable } from './validate';
+import { checkInteger, checkOptionsObject, isThenable, notAFunction, returnedThenable } from './validate';
 
 // One lock word (after Drepper, "Futexes Are Tricky", mutex 2, with the owner in the word so that
 // unlock() checks ownership and a waiter can tell whose end to look for):

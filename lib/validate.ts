@@ -1,6 +1,7 @@
 /**
- * Option checks shared by the public API: a wrong value is a TypeError or RangeError that names
- * the option and what it accepts, never a silent default.
+ * The checks and messages shared by the public API: a wrong value is a TypeError or RangeError
+ * that names the option and what it accepts, never a silent default; a function that must be
+ * synchronous (run(fn), withLock(fn)) is checked here too.
  */
 
 function describe(value: unknown): string {
@@ -69,4 +70,14 @@ export function isThenable(value: unknown): boolean {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/** The TypeError for a `fn` that is not a function; `call` names the API (`'run(fn)'`). */
+export function notAFunction(call: string, fn: unknown): TypeError {
+  return new TypeError(`${call}: fn must be a function; got ${fn === null ? 'null' : typeof fn}`);
+}
+
+/** The TypeError for a `fn` that returned a promise or thenable; `why` says what it would break. */
+export function returnedThenable(call: string, why: string): TypeError {
+  return new TypeError(`${call}: fn returned a promise or thenable; ${why}`);
 }

@@ -1,5 +1,6 @@
-// N-API surface of the addon: a thin layer over rseq_area, slice_syscalls and fast_path. It
-// returns numbers (results or -errno) and plain objects; lib/ turns them into policy and errors.
+// N-API surface of the addon: a thin layer over rseq_area, slice_syscalls and the public header's
+// section entry and exit (include/rseq_slice.h, the code consumer addons run). It returns numbers
+// (results or -errno) and plain objects; lib/ turns them into policy and errors.
 #include <napi.h>
 
 #include <cerrno>
@@ -9,10 +10,10 @@
 #include "constants.h"
 #include "diagnostics.h"
 #include "exec.h"
-#include "fast_path.h"
 #include "function_table.h"
 #include "napi_args.h"
 #include "native_api.h"
+#include "rseq_abi.h"
 #include "rseq_area.h"
 #include "slice_syscalls.h"
 #include "thread_watch.h"
@@ -125,14 +126,14 @@ Napi::Value Yield(const Napi::CallbackInfo& info) {
 Napi::Value Enter(const Napi::CallbackInfo& info) {
   Rseq* area = CurrentAreaState().area;
   if (area == nullptr) return Napi::Number::New(info.Env(), -ENXIO);
-  SliceEnter(area);
+  rseq_slice_enter(area);
   return Napi::Number::New(info.Env(), 0);
 }
 
 Napi::Value Exit(const Napi::CallbackInfo& info) {
   Rseq* area = CurrentAreaState().area;
   if (area == nullptr) return Napi::Number::New(info.Env(), -ENXIO);
-  return Napi::Number::New(info.Env(), static_cast<double>(SliceExit(area)));
+  return Napi::Number::New(info.Env(), static_cast<double>(rseq_slice_exit(area)));
 }
 
 // What detect() asks without leaving anything behind (lib/detect.ts):
@@ -179,17 +180,18 @@ Napi::Object ProbeExports(Napi::Env env) {
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace rseq_slice;
   env.SetInstanceData(new ThreadData());
-  exports.Set("areaInfo", Napi::Function::New(env, AreaInfo, "areaInfo"));
-  exports.Set("areaView", Napi::Function::New(env, AreaView, "areaView"));
-  exports.Set("readField", Napi::Function::New(env, ReadField, "readField"));
-  exports.Set("threadNesting", Napi::Function::New(env, ThreadNesting, "threadNesting"));
-  exports.Set("prctl", Napi::Function::New(env, Prctl, "prctl"));
-  exports.Set("sliceYield", Napi::Function::New(env, Yield, "sliceYield"));
-  exports.Set("enter", Napi::Function::New(env, Enter, "enter"));
-  exports.Set("exit", Napi::Function::New(env, Exit, "exit"));
-  exports.Set("execvp", Napi::Function::New(env, ExecVp, "execvp"));
-  exports.Set("watchThread", Napi::Function::New(env, WatchThread, "watchThread"));
-  exports.Set("threadEnded", Napi::Function::New(env, ThreadEnded, "threadEnded"));
+  SetFunctions(env, exports,
+               {{"areaInfo", AreaInfo},
+                {"areaView", AreaView},
+                {"readField", ReadField},
+                {"threadNesting", ThreadNesting},
+                {"prctl", Prctl},
+                {"sliceYield", Yield},
+                {"enter", Enter},
+                {"exit", Exit},
+                {"execvp", ExecVp},
+                {"watchThread", WatchThread},
+                {"threadEnded", ThreadEnded}});
   exports.Set("bench", BenchExports(env));
   exports.Set("diagnostics", Diagnostics(env));
   exports.Set("constants", AbiConstants(env));

@@ -12,15 +12,18 @@
 #include <cerrno>
 #include <cstdint>
 
-#include "fast_path.h"
 #include "function_table.h"
 #include "monotonic_clock.h"
 #include "napi_args.h"
+#include "rseq_abi.h"
 #include "rseq_area.h"
 #include "slice_syscalls.h"
 
 namespace rseq_slice {
 namespace {
+
+// The outcomes a section's exit returns: RSEQ_SLICE_CLEAN to RSEQ_SLICE_REVOKED (include/rseq_slice.h).
+constexpr int kOutcomeCount = RSEQ_SLICE_REVOKED + 1;
 
 Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -66,13 +69,13 @@ Napi::Value SpinLockLoop(const Napi::CallbackInfo& info) {
       while (__atomic_load_n(word, __ATOMIC_RELAXED) != 0) rseq_slice_cpu_relax();  // include/rseq_slice.h
     }
     uint64_t t1 = MonotonicNs();
-    if (request) SliceEnter(area);
+    if (request) rseq_slice_enter(area);
     SpinUntilNs(t1 + length);
     uint64_t t2 = MonotonicNs();
     __atomic_store_n(word, 0, __ATOMIC_RELEASE);
     // The section ends after the release: a yield gives the CPU back with the lock free.
     if (request) {
-      long outcome = SliceExit(area);
+      long outcome = rseq_slice_exit(area);
       if (outcome < 0) return Napi::Number::New(env, static_cast<double>(outcome));
       outcomes[outcome]++;
     }
@@ -103,9 +106,9 @@ Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
   if (area == nullptr) return Napi::Number::New(env, -ENXIO);
   double counts[kOutcomeCount] = {};
   for (uint64_t i = 0; i < n; i++) {
-    SliceEnter(area);
+    rseq_slice_enter(area);
     if (spin) SpinUntilNs(MonotonicNs() + spin);
-    long outcome = SliceExit(area);
+    long outcome = rseq_slice_exit(area);
     if (outcome < 0) return Napi::Number::New(env, static_cast<double>(outcome));
     counts[outcome]++;
   }

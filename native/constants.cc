@@ -1,12 +1,11 @@
-// The addon's `constants`: every ABI number of native/rseq_abi.h and native/fast_path.h, named as
-// lib/abi.ts names them, so test/lib/abi.test.ts can hold the TypeScript copy equal to the one the C++
-// side compiles with. Architecture-specific numbers (syscall numbers, RSEQ_SIG) stay out: the
-// TypeScript side needs none of them.
+// The addon's `constants`: every ABI number of native/rseq_abi.h and the section outcomes of
+// include/rseq_slice.h, named as lib/kernel/abi.ts names them, so test/lib/abi.test.ts can hold the
+// TypeScript copy equal to the one the C++ side compiles with. Architecture-specific numbers (syscall numbers,
+// RSEQ_SIG) stay out: the TypeScript side needs none of them.
 #include "constants.h"
 
 #include <cstddef>
 
-#include "fast_path.h"
 #include "rseq_abi.h"
 
 namespace rseq_slice {
@@ -46,10 +45,10 @@ Napi::Object AbiConstants(Napi::Env env) {
   set("SLICE_EXT_NSEC_MIN", SLICE_EXT_NSEC_MIN);
   set("SLICE_EXT_NSEC_MAX", SLICE_EXT_NSEC_MAX);
   set("SLICE_EXT_NSEC_DEFAULT", SLICE_EXT_NSEC_DEFAULT);
-  set("OUTCOME_CLEAN", kClean);
-  set("OUTCOME_YIELDED", kYielded);
-  set("OUTCOME_RACED", kRaced);
-  set("OUTCOME_REVOKED", kRevoked);
+  set("OUTCOME_CLEAN", RSEQ_SLICE_CLEAN);
+  set("OUTCOME_YIELDED", RSEQ_SLICE_YIELDED);
+  set("OUTCOME_RACED", RSEQ_SLICE_RACED);
+  set("OUTCOME_REVOKED", RSEQ_SLICE_REVOKED);
   c.Freeze();
   return c;
 }

@@ -1,5 +1,5 @@
 // Internal diagnostics, not part of the package's API: entry points that exist only so the test
-// suite and `rseq-slice check` (the conformance run shipped for kernel testers, lib/conformance)
+// suite and `rseq-slice check` (the conformance run shipped for kernel testers, lib/lab/conformance/)
 // can ask the real kernel what no public call would ask. They ship in the binary because `check`
 // ships; lib/addon/addon.ts types them as `diagnostics`, marked @internal.
 #include "diagnostics.h"
@@ -22,7 +22,7 @@ namespace {
 
 // A separate area, as long and as aligned as an optimized registration on 7.x, registered with
 // any length and flags, so every registration case can be asked of the real kernel
-// (lib/conformance/transcript.ts). Only for a thread that never used ThreadArea (glibc's
+// (lib/lab/conformance/transcript.ts). Only for a thread that never used ThreadArea (glibc's
 // registration off).
 struct alignas(RSEQ_ALLOC_ALIGN_SLICE_EXT) RawArea {
   uint8_t bytes[RSEQ_ALLOC_ALIGN_SLICE_EXT];

@@ -1,5 +1,5 @@
 // The exec entry point for `rseq-slice exec` (policy, messages and exit codes live in
-// lib/commands/exec.ts): replaces this process with another program, keeping the pid, so that
+// lib/cli/commands/exec.ts): replaces this process with another program, keeping the pid, so that
 // signals, stdio and the exit status are the new program's.
 #include "exec.h"
 

@@ -1,5 +1,5 @@
-// An object of named N-API functions: how the addon groups its entry points (`bench`,
-// `diagnostics`, `probes`), written once.
+// Named N-API functions set on an object: how the addon exports every entry point, the top-level
+// ones on `exports` and the grouped ones (`bench`, `diagnostics`, `probes`) on their own objects.
 #ifndef RSEQ_SLICE_FUNCTION_TABLE_H
 #define RSEQ_SLICE_FUNCTION_TABLE_H
 
@@ -14,11 +14,15 @@ struct NamedFunction {
   Napi::Value (*fn)(const Napi::CallbackInfo&);
 };
 
-// A new object with each function set under its name (the function's own name too).
+// Sets each function on `target` under its name (the function's own name too); returns `target`.
+inline Napi::Object SetFunctions(Napi::Env env, Napi::Object target, std::initializer_list<NamedFunction> functions) {
+  for (const NamedFunction& f : functions) target.Set(f.name, Napi::Function::New(env, f.fn, f.name));
+  return target;
+}
+
+// A new object holding the functions: a group of entry points.
 inline Napi::Object FunctionTable(Napi::Env env, std::initializer_list<NamedFunction> functions) {
-  Napi::Object table = Napi::Object::New(env);
-  for (const NamedFunction& f : functions) table.Set(f.name, Napi::Function::New(env, f.fn, f.name));
-  return table;
+  return SetFunctions(env, Napi::Object::New(env), functions);
 }
 
 }  // namespace rseq_slice

@@ -1,6 +1,6 @@
 // The kernel's rseq ABI as this package uses it (Linux 7.0+ uapi, include/uapi/linux/rseq.h and
 // include/uapi/linux/prctl.h), mirrored in one plain header: every ABI number of the native side
-// is here, under the kernel's own name so a grep finds it in both trees. lib/abi.ts holds the
+// is here, under the kernel's own name so a grep finds it in both trees. lib/kernel/abi.ts holds the
 // TypeScript copy; test/lib/abi.test.ts holds it equal to what the addon exports (native/constants.cc).
 // Offsets are checked below so a mistake here fails the build instead of corrupting a thread's
 // area at run time.

@@ -21,31 +21,25 @@
  *
  * The goals (scripts/bench_goals.ts) are judged from one more run of their tasks, 7 rounds with the
  * tasks interleaved, on the median of the per-round ratios. Issue 20's compares the section pair
- * through include/rseq_slice.h (test/native/consumer's sectionLoop, which this script builds with
- * node-gyp when its binary is missing or stale) with rseq-slice's own native loop (the addon's
+ * through include/rseq_slice.h (the sectionLoop of scripts/header_consumer, which this script
+ * builds with node-gyp when its binary is missing or stale) with rseq-slice's own native loop (the addon's
  * sectionLoop): the same C++ loop, on the same area; the goal is skipped, with the reason, where
  * the consumer cannot be built or has no table.
  */
 import { Bench } from 'tinybench';
 import { spread } from '../lib/lab/bench/stats';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as AddonModule from '../dist/addon/addon';
 // @internal in the package (stripped from dist's types): the lab's view of the addon.
 import type { NativeBench } from '../lib/addon/addon';
-import type { SliceExtension } from '../dist/extension';
+import type * as HandleModule from '../dist/lab/bench/handle';
 import type * as Package from '../dist';
-import { buildConsumer, consumerBinaryCurrent, CONSUMER_BINARY } from '../test/support/consumer_build';
-import type { ConsumerAddon } from '../test/support/consumer';
+import { HEADER_CONSUMER, type HeaderConsumer } from './consumer_build';
 import { formatGoal, judge, type Goal } from './bench_goals';
 import type * as HostContention from '../lib/lab/bench/host_contention';
-
-const { addonBench, benchHandle, distModule } = require('./bench-handle') as {
-  addonBench: (addon: unknown) => NativeBench;
-  benchHandle: (fastPath: 'javascript' | 'native-call', dist: string) => SliceExtension;
-  distModule: (dist: string, name: string) => unknown;
-};
 
 // The contention figures come from the lab's benchmark, compiled: its workers run dist/lab/bench/worker.js.
 const { formatHoldTimes, formatLockTable, measureHoldTimes, runLockTable, summarizeLockTable, TABLE_KIND_NAMES } =
@@ -91,30 +85,40 @@ function interleaved(
   return perRound;
 }
 
+/**
+ * A compiled module of the measured build: this checkout's dist/, or --dist's (another checkout's
+ * dist/, of 0.4 or later: the grouped layout, the lab's handle factory, the addon's bench object).
+ */
+function distModule<T>(dist: string, module: string): T {
+  const file = path.join(dist, `${module}.js`);
+  if (!fs.existsSync(file))
+    throw new Error(`${dist} has no ${module}.js: --dist measures a build of rseq-slice 0.4 or later`);
+  return require(file) as T;
+}
+
 /** The two loops of issue 20's goal: `count` section pairs in C++ on this thread, spin 0. */
 const ADDON_PAIR = "native section pair, rseq-slice's addon (sectionLoop)";
 const HEADER_PAIR = 'native section pair through include/rseq_slice.h (a consumer addon)';
 
 /**
- * The consumer addon (test/native/consumer) initialised with the measured package's function table, for
- * the section pair through the header; built first when missing or older than its sources. Or why
- * not, for the report.
+ * The benchmark's consumer addon (scripts/header_consumer) initialised with the measured package's
+ * function table, for the section pair through the header; built first when missing or older than
+ * its sources. Or why not, for the report.
  */
 function loadConsumer(
   native: unknown,
   progress: boolean,
-): { consumer: ConsumerAddon; reason?: undefined } | { consumer?: undefined; reason: string } {
+): { consumer: HeaderConsumer; reason?: undefined } | { consumer?: undefined; reason: string } {
   if (native === undefined) return { reason: 'the measured package has no native API (older than issue 20)' };
   if (native === null) return { reason: "rseq-slice's addon gives no native API here (see detect())" };
-  if (!consumerBinaryCurrent()) {
+  if (HEADER_CONSUMER.stale() !== null) {
     if (progress)
-      process.stderr.write('building test/native/consumer (node-gyp) for the section pair through the header\n');
-    const built = buildConsumer();
+      process.stderr.write(`building ${HEADER_CONSUMER.name} (node-gyp) for the section pair through the header\n`);
+    const built = HEADER_CONSUMER.build();
     if (!built.ok) return { reason: `the consumer addon could not be built: ${built.reason.trim()}` };
   }
   try {
-    const consumer = require(CONSUMER_BINARY) as ConsumerAddon;
-    if (typeof consumer.sectionLoop !== 'function') return { reason: `${CONSUMER_BINARY} has no sectionLoop` };
+    const consumer = require(HEADER_CONSUMER.binary) as HeaderConsumer;
     consumer.init(native);
     const counts = consumer.sectionLoop(INNER, 0);
     if (!Array.isArray(counts) || counts.reduce((a, b) => a + b) !== INNER)
@@ -156,14 +160,15 @@ async function main(): Promise<void> {
   // Everything measured comes from one dist: two copies of the addon in one process would each
   // register the thread's area.
   const dist = path.resolve(values.dist ?? path.join(__dirname, '..', 'dist'));
-  const pkg = require(dist) as typeof Package;
+  const pkg = distModule<typeof Package>(dist, 'index');
   const { detect, open, SliceMutex } = pkg;
-  const { addonState } = distModule(dist, 'addon') as typeof AddonModule;
+  const { addonState } = distModule<typeof AddonModule>(dist, 'addon/addon');
+  const { measuredHandle } = distModule<typeof HandleModule>(dist, 'lab/bench/handle');
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
-  const native = addonBench(addon);
-  const js = benchHandle('javascript', dist);
-  const call = benchHandle('native-call', dist);
+  const native = (addon as unknown as { bench: NativeBench }).bench;
+  const js = measuredHandle('javascript');
+  const call = measuredHandle('native-call');
   const sim = open({ backend: 'simulator', simulator: { interruptRateHz: 0 } });
   let sink = 0;
   const fn = (): number => sink + 1;
@@ -184,6 +189,11 @@ async function main(): Promise<void> {
   // Issue 20: the section pair through include/rseq_slice.h, in a consumer addon.
   const { consumer, reason: headerSkipped } = loadConsumer(pkg.native, !values.json);
 
+  // Each task's loop is written out, not made by a shared factory: closures of one function literal
+  // are one function to V8, optimized with the feedback of all their handles. Such a factory
+  // measured the JavaScript path's enter()+exit() and run(fn) about 2x slower, and SliceMutex's
+  // lock+unlock 7 % slower, than these loops (same machine, same session), which moved the goal
+  // lines that divide them.
   const bench = new Bench({ time, warmupTime: 200, iterations: 20 });
   const tasks: Record<string, () => void> = {
     'empty loop (baseline)': () => {

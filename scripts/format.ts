@@ -13,7 +13,7 @@ import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
 /** Where the C and C++ sources are (searched recursively). */
-const CXX_DIRS = ['include', 'native', 'test'];
+const CXX_DIRS = ['include', 'native', 'scripts', 'test'];
 const CXX_EXTENSIONS = ['.c', '.cc', '.h'];
 
 interface ClangFormat {

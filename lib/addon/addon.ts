@@ -5,8 +5,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as abi from '../kernel/abi';
-import type { NativeApi } from './native_api';
 import { platformOverride } from '../kernel/platform';
+import { PACKAGE_ROOT } from '../package_root';
+
+declare const nativeApiBrand: unique symbol;
+
+/**
+ * rseq-slice's C function table (`struct rseq_slice_api` of include/rseq_slice.h), a
+ * `napi_external` with no JavaScript properties. Pass it to a consumer addon's init, which takes
+ * the table out with `rseq_slice_api_from_napi()`.
+ */
+export interface NativeApi {
+  readonly [nativeApiBrand]: 'rseq-slice native API';
+}
 
 /** Who registered the thread's area: native/rseq_area.h `AreaOwner`, numbered alike. */
 export const AREA_OWNER = { none: 0, libc: 1, addon: 2 } as const;
@@ -128,14 +139,11 @@ export interface AddonState {
   error?: string;
 }
 
-/** The installed package's root (dist/addon/addon.js → ../..). */
-const PACKAGE_ROOT = path.join(__dirname, '..', '..');
-
 /**
  * Where a source build lands: node-gyp runs in native/ (binding.gyp is kept out of the package
  * root so that npm never compiles at install), so its output is native/build/Release.
  */
-export const SOURCE_BUILD = path.join(PACKAGE_ROOT, 'native', 'build', 'Release', 'rseq_slice.node');
+const SOURCE_BUILD = path.join(PACKAGE_ROOT, 'native', 'build', 'Release', 'rseq_slice.node');
 
 /**
  * The binary to load: a source build when there is one (the user ran `rseq-slice build`, or this

@@ -17,13 +17,13 @@ const OP_NAMES: Record<number, string> = {
 };
 
 /** prctl through the addon; throws RseqError with the kernel's errno. */
-export function nativePrctl(addon: NativeAddon, op: number, arg3: number, arg4 = 0, arg5 = 0): number {
+function nativePrctl(addon: NativeAddon, op: number, arg3: number, arg4 = 0, arg5 = 0): number {
   const rc = addon.prctl(op, arg3, arg4, arg5);
   if (rc < 0) throw new RseqError(OP_NAMES[op] ?? 'prctl(PR_RSEQ_SLICE_EXTENSION)', -rc);
   return rc;
 }
 
-export function nativeYield(addon: NativeAddon): number {
+function nativeYield(addon: NativeAddon): number {
   const rc = addon.sliceYield();
   if (rc < 0) throw new RseqError('rseq_slice_yield', -rc);
   return rc;

@@ -12,7 +12,7 @@ import { checkCommand } from './commands/check';
 import { detectCommand } from './commands/detect';
 import { execCommand } from './commands/exec';
 import { statsCommand } from './commands/stats';
-import { packageVersion } from '../version';
+import { packageVersion } from '../package_root';
 
 /**
  * `rseq-slice help [COMMAND]`: the top-level help, or one command's. It lives here, not in

@@ -63,7 +63,7 @@ export const SLICE_EXT_NSEC_MIN = 5000;
 export const SLICE_EXT_NSEC_MAX = 50000;
 export const SLICE_EXT_NSEC_DEFAULT = SLICE_EXT_NSEC_MIN;
 
-/** Section outcomes, numbered as native/fast_path.h returns them. */
+/** Section outcomes, numbered as include/rseq_slice.h's section exit returns them (`enum rseq_slice_outcome`). */
 export const OUTCOME_CLEAN = 0;
 export const OUTCOME_YIELDED = 1;
 export const OUTCOME_RACED = 2;

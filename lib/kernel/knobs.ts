@@ -26,7 +26,7 @@ export const EXTENSION_NSEC_FILE = rseqDebugfsFiles().extensionNsec;
 /** Where the extension length knob lived on pre-merge kernels: a sysctl. */
 const PRE_MERGE_EXTENSION_NSEC_FILE = '/proc/sys/kernel/rseq_slice_extension_nsec';
 /** The kernel command line. */
-export const KERNEL_COMMAND_LINE_FILE = '/proc/cmdline';
+const KERNEL_COMMAND_LINE_FILE = '/proc/cmdline';
 /** Where tracefs is mounted: its own mount first, then under debugfs (older setups). */
 export const TRACEFS_DIRS: readonly string[] = ['/sys/kernel/tracing', path.join(DEBUGFS, 'tracing')];
 

@@ -136,12 +136,59 @@ function entryNsOption(call: string, options: SyscallOptions): number {
 }
 
 /**
- * An extension length option (the simulated kernel's, open()'s): an integer from
- * SLICE_EXT_NSEC_MIN to SLICE_EXT_NSEC_MAX ns, the kernel's bounds; SLICE_EXT_NSEC_DEFAULT, the
- * kernel's boot value, when undefined. Throws TypeError or RangeError naming the option.
+ * @internal SimulatedKernelOptions read and checked, every default applied: what a SimulatedKernel
+ * is built from. Only readKernelOptions() makes one, so holding one means the options were read.
  */
-export function checkExtensionNsec(name: string, value: unknown): number {
-  return checkInteger(name, value, SLICE_EXT_NSEC_DEFAULT, SLICE_EXT_NSEC_MIN, SLICE_EXT_NSEC_MAX);
+export class KernelSettings implements Required<SimulatedKernelOptions> {
+  readonly configured: boolean;
+  readonly bootEnabled: boolean;
+  readonly extensionNsec: number;
+  readonly seed: number;
+  readonly cpus: number;
+  readonly preemptive: boolean;
+  readonly extensionAbi: boolean;
+
+  /** @internal */
+  constructor(settings: Required<SimulatedKernelOptions>) {
+    this.configured = settings.configured;
+    this.bootEnabled = settings.bootEnabled;
+    this.extensionNsec = settings.extensionNsec;
+    this.seed = settings.seed;
+    this.cpus = settings.cpus;
+    this.preemptive = settings.preemptive;
+    this.extensionAbi = settings.extensionAbi;
+    Object.freeze(this);
+  }
+}
+
+const KERNEL_KEYS = ['configured', 'bootEnabled', 'extensionNsec', 'seed', 'cpus', 'preemptive', 'extensionAbi'];
+
+/**
+ * @internal Reads a SimulatedKernel's options (`object` names them in errors as a whole, each one
+ * as `${prefix}${name}`: open() passes its `simulator.seed` and `simulator.extensionNsec` through
+ * with prefix `simulator.`). The extension length is bounded as the kernel bounds debugfs
+ * `rseq/slice_ext_nsec` (SLICE_EXT_NSEC_MIN to SLICE_EXT_NSEC_MAX, SLICE_EXT_NSEC_DEFAULT at boot).
+ */
+export function readKernelOptions(options: unknown, object = 'SimulatedKernel options', prefix = ''): KernelSettings {
+  checkOptionsObject(object, options, KERNEL_KEYS);
+  const o = (options ?? {}) as SimulatedKernelOptions;
+  const name = (key: keyof SimulatedKernelOptions): string => `${prefix}${key}`;
+  // Checked in the order the constructor always checked them: the first bad option is the one named.
+  return new KernelSettings({
+    extensionAbi: checkBoolean(name('extensionAbi'), o.extensionAbi, true),
+    configured: checkBoolean(name('configured'), o.configured, true),
+    bootEnabled: checkBoolean(name('bootEnabled'), o.bootEnabled, true),
+    seed: checkInteger(name('seed'), o.seed, 1, 0, 0xffffffff),
+    cpus: checkInteger(name('cpus'), o.cpus, 2, 1, 4096),
+    preemptive: checkBoolean(name('preemptive'), o.preemptive, true),
+    extensionNsec: checkInteger(
+      name('extensionNsec'),
+      o.extensionNsec,
+      SLICE_EXT_NSEC_DEFAULT,
+      SLICE_EXT_NSEC_MIN,
+      SLICE_EXT_NSEC_MAX,
+    ),
+  });
 }
 
 // The debugfs write's own answer outside the bounds (kernel/rseq.c): ERANGE, not an option error.
@@ -167,23 +214,16 @@ export class SimulatedKernel {
   private readonly threadList: SimulatedThread[] = [];
 
   constructor(options: SimulatedKernelOptions = {}) {
-    checkOptionsObject('SimulatedKernel options', options, [
-      'configured',
-      'bootEnabled',
-      'extensionNsec',
-      'seed',
-      'cpus',
-      'preemptive',
-      'extensionAbi',
-    ]);
-    this.extensionAbi = checkBoolean('extensionAbi', options.extensionAbi, true);
-    this.configured = checkBoolean('configured', options.configured, true) && this.extensionAbi;
-    this.featureSize = this.extensionAbi ? RSEQ_FEATURE_SIZE_SLICE_EXT : RSEQ_FEATURE_SIZE_MM_CID;
-    this.bootEnabled = checkBoolean('bootEnabled', options.bootEnabled, true);
-    this.seed = checkInteger('seed', options.seed, 1, 0, 0xffffffff);
-    this.cpus = checkInteger('cpus', options.cpus, 2, 1, 4096);
-    this.preemptive = checkBoolean('preemptive', options.preemptive, true);
-    this.nsec = checkExtensionNsec('extensionNsec', options.extensionNsec);
+    // open() passes the settings it read (naming its options simulator.seed…): not read again.
+    const s = options instanceof KernelSettings ? options : readKernelOptions(options);
+    this.extensionAbi = s.extensionAbi;
+    this.configured = s.configured && s.extensionAbi;
+    this.featureSize = s.extensionAbi ? RSEQ_FEATURE_SIZE_SLICE_EXT : RSEQ_FEATURE_SIZE_MM_CID;
+    this.bootEnabled = s.bootEnabled;
+    this.seed = s.seed;
+    this.cpus = s.cpus;
+    this.preemptive = s.preemptive;
+    this.nsec = s.extensionNsec;
   }
 
   /** Virtual time in nanoseconds. */

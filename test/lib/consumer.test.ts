@@ -11,8 +11,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detect, native, include, errnoName, explainThreadError } from '../../lib';
 import { addonState, type NativeAddon } from '../../lib/addon/addon';
-import { buildConsumer, consumerBuildUnavailable, CONSUMER_BINARY, CONSUMER_DIR } from '../support/consumer_build';
-import type { ConsumerAddon, ConsumerCounts, ThreadExitView } from '../support/consumer';
+import {
+  freshConsumer,
+  TEST_CONSUMER,
+  type ConsumerAddon,
+  type ConsumerCounts,
+  type ThreadExitView,
+} from '../support/consumer';
 import { ROOT } from '../support/paths';
 import { fixtureJson } from '../support/child_node';
 import { skipBecause } from '../support/skip';
@@ -78,18 +83,12 @@ describe('a consumer addon of the native API (test/native/consumer)', function (
   let consumer: ConsumerAddon;
 
   before(function () {
-    const unavailable = consumerBuildUnavailable();
-    if (unavailable !== null) skipBecause(this, unavailable);
-    if (native === null) skipBecause(this, "rseq-slice's addon did not load here, so there is no table to hand over");
-    // Anything else that stops the build (dist/ missing, a compile error) fails the suite.
-    const built = buildConsumer();
-    if (!built.ok) throw new Error(built.reason);
-    consumer = require(built.binary) as ConsumerAddon;
+    consumer = freshConsumer<ConsumerAddon>(this, TEST_CONSUMER);
   });
 
   it("resolves the header's directory as a consumer's binding.gyp does", () => {
     const r = spawnSync(process.execPath, ['-p', "require('rseq-slice').include"], {
-      cwd: CONSUMER_DIR,
+      cwd: TEST_CONSUMER.dir,
       encoding: 'utf8',
     });
     expect(r.stdout.trim()).to.equal(path.join(ROOT, 'include'));
@@ -189,29 +188,14 @@ describe('a consumer addon of the native API (test/native/consumer)', function (
     checkJsNativeNesting(consumer);
   });
 
-  it("sectionLoop: sections through the header on this thread, counted as the addon's own loop counts them", () => {
-    const counts = consumer.sectionLoop(10_000, 0);
-    if (typeof counts === 'number') throw new Error(`sectionLoop failed: errno ${-counts}`);
-    expect(counts).to.have.length(4);
-    expect(counts.reduce((a, b) => a + b)).to.equal(10_000);
-    if (!consumer.whyNot().enabled) expect(counts).to.deep.equal([10_000, 0, 0, 0]); // never granted: all clean
-    expect(consumer.sectionLoop(0, 0)).to.deep.equal([0, 0, 0, 0]);
-    const spun = consumer.sectionLoop(3, 1000);
-    expect((spun as number[]).reduce((a, b) => a + b)).to.equal(3);
-    expect(() => consumer.sectionLoop(-1, 0)).to.throw(RangeError, /count must be an integer/);
-    expect(() => consumer.sectionLoop(1, 0.5)).to.throw(RangeError, /spinNs must be an integer/);
-    expect(() => consumer.sectionLoop(1, NaN)).to.throw(RangeError, /spinNs must be an integer/);
-    expect(() => consumer.sectionLoop('1' as unknown as number, 0)).to.throw(TypeError, /count must be an integer/);
-  });
-
   const N = 20_000;
   it('runs contended sections on the JavaScript thread, pool threads and std::threads: no lost update, the host\'s "why not"', () => {
-    checkScenario(fixtureJson<Scenario>('consumer_scenario.ts', [CONSUMER_BINARY, String(N), '4', '2']), N);
+    checkScenario(fixtureJson<Scenario>('consumer_scenario.ts', [TEST_CONSUMER.binary, String(N), '4', '2']), N);
   });
 
   it("a thread's exit: rseq-slice's own area is forgotten before it is freed, so a later thread_local destructor's section touches nothing", () => {
     // glibc's registration off: the std::thread gets rseq-slice's own area, freed at its exit.
-    const own = fixtureJson<ThreadExitView>('consumer_thread_exit.ts', [CONSUMER_BINARY], {
+    const own = fixtureJson<ThreadExitView>('consumer_thread_exit.ts', [TEST_CONSUMER.binary], {
       env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
     });
     expect(own.threadAreaDuring, 'rseq-slice registered an area for the thread').to.equal(true);
@@ -221,7 +205,7 @@ describe('a consumer addon of the native API (test/native/consumer)', function (
     // libc's area (glibc 2.35 and later register one) lives as long as the thread: still there in
     // the late destructor. Where libc registered none, the thread's area was rseq-slice's again.
     const libcRegisters = detect().rseq.owner === 'libc';
-    const libc = fixtureJson<ThreadExitView>('consumer_thread_exit.ts', [CONSUMER_BINARY]);
+    const libc = fixtureJson<ThreadExitView>('consumer_thread_exit.ts', [TEST_CONSUMER.binary]);
     expect(libc.threadAreaDuring).to.equal(true);
     expect(libc.threadAreaAtExit, "libc's area outlives thread_local destructors").to.equal(libcRegisters);
     expect(libc.areaAtExit).to.equal(libc.areaDuring);
@@ -229,7 +213,7 @@ describe('a consumer addon of the native API (test/native/consumer)', function (
   });
 
   it("the same with glibc's registration off: rseq-slice registers an area on every kind of thread", () => {
-    const r = fixtureJson<Scenario>('consumer_scenario.ts', [CONSUMER_BINARY, String(N), '4', '2'], {
+    const r = fixtureJson<Scenario>('consumer_scenario.ts', [TEST_CONSUMER.binary, String(N), '4', '2'], {
       env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
     });
     checkScenario(r, N);

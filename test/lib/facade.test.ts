@@ -1,6 +1,16 @@
 /** The TypeScript facade: open() options, backend choice, sections, nesting, run(), stats. */
 import { expect } from 'chai';
-import { abi, detect, errnoName, open, RseqError, SimulatedKernel, SliceExtension } from '../../lib';
+import {
+  abi,
+  detect,
+  errnoName,
+  open,
+  RseqError,
+  SimulatedKernel,
+  SliceExtension,
+  type SimulatedKernelOptions,
+} from '../../lib';
+import { readOpenOptions } from '../../lib/options';
 import { DIST } from '../support/paths';
 import { fixtureJson } from '../support/child_node';
 import { thrownBy } from '../support/thrown_by';
@@ -35,12 +45,12 @@ describe('open(): options', () => {
     [
       'a fractional seed',
       { backend: 'simulator', simulator: { seed: 1.5 } },
-      /seed must be an integer from 0 to 4294967295; got 1.5/,
+      /simulator\.seed must be an integer from 0 to 4294967295; got 1.5/,
     ],
     [
       'an extension out of bounds',
       { backend: 'simulator', simulator: { extensionNsec: 60000 } },
-      /extensionNsec must be an integer from 5000 to 50000; got 60000/,
+      /simulator\.extensionNsec must be an integer from 5000 to 50000; got 60000/,
     ],
     [
       'a kernel that is not a SimulatedKernel',
@@ -53,6 +63,23 @@ describe('open(): options', () => {
       expect(() => open(options as never)).to.throw(message);
     });
   }
+
+  it("reads every option, the simulator's included, before it tries a backend, and builds the kernel from what it read", () => {
+    // With 'auto' the native backend answers where the kernel grants, and the simulator options go
+    // unused; a bad one is an error all the same (the guest checks open() itself on such a kernel).
+    expect(() => readOpenOptions({ simulator: { seed: -1 } })).to.throw(RangeError, /^simulator\.seed must be/);
+    expect(() => readOpenOptions({ simulator: { extensionNsec: 1 } })).to.throw(
+      RangeError,
+      /^simulator\.extensionNsec/,
+    );
+    const { simulator } = readOpenOptions({ simulator: { seed: 7, extensionNsec: 6000, interruptRateHz: 10 } });
+    expect(simulator).to.deep.include({ interruptRateHz: 10, sectionNsec: undefined });
+    expect(simulator.kernel).to.include({ seed: 7, extensionNsec: 6000, cpus: 2 });
+    const kernel = new SimulatedKernel(simulator.kernel as SimulatedKernelOptions);
+    expect({ seed: kernel.seed, extensionNsec: kernel.extensionNsec }).to.deep.equal({ seed: 7, extensionNsec: 6000 });
+    // The kernel's own options are named as its constructor's caller passed them.
+    expect(() => new SimulatedKernel({ seed: -1 })).to.throw(RangeError, /^seed must be/);
+  });
 
   it('rejects a bad RSEQ_SLICE_BACKEND instead of ignoring it', () => {
     process.env.RSEQ_SLICE_BACKEND = 'fast';
@@ -135,11 +162,9 @@ describe('SliceExtension: sections', () => {
       h.enter();
       expect(h.exit()).to.equal('clean');
     });
-    expect(h.stats.sections).to.equal(0);
-    expect(h.depthLevel).to.equal(1);
+    expect({ sections: h.stats.sections, depth: h.depthLevel }, 'inner ends').to.deep.equal({ sections: 0, depth: 1 });
     expect(h.exit()).to.equal('clean');
-    expect(h.stats.sections).to.equal(1);
-    expect(h.depthLevel).to.equal(0);
+    expect({ sections: h.stats.sections, depth: h.depthLevel }, 'outer end').to.deep.equal({ sections: 1, depth: 0 });
   });
 
   it("run(fn) returns fn's value, and rethrows its error after ending the section", () => {

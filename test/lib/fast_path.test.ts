@@ -1,7 +1,7 @@
 /**
- * The native fast path (native/fast_path.h) outside Node: the x86-64 btrl path and the portable
- * path other architectures build, each compiled with the addon's warning flags and run; and the
- * public header it shares the code with (include/rseq_slice.h), compiled as C11.
+ * The section entry and exit outside Node (include/rseq_slice.h, which the addon and consumer
+ * addons run): the x86-64 btrl path and the portable path other architectures build, each compiled
+ * with the addon's warning flags and run, from C++ and as C11.
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -1,13 +1,14 @@
-// Checks native/fast_path.h outside Node, on an area in ordinary memory where the test plays the
-// kernel's part (a grant: request 1 -> 0, granted 0 -> 1). Built twice by test/lib/fast_path.test.ts:
-// the x86-64 btrl path and the portable path (-DRSEQ_SLICE_PORTABLE_FAST_PATH) other
-// architectures use. Also checks the public header's C++ part (rseq_slice::Section, SpinLock) over
-// the same code. Prints one line per check; exits 1 when any failed.
+// Checks the section entry and exit the addon runs (include/rseq_slice.h, through the addon's
+// native/rseq_abi.h) outside Node, on an area in ordinary memory where the test plays the kernel's
+// part (a grant: request 1 -> 0, granted 0 -> 1). Built twice by test/lib/fast_path.test.ts: the
+// x86-64 btrl path and the portable path (-DRSEQ_SLICE_PORTABLE_FAST_PATH) other architectures
+// use. Also checks the public header's C++ part (rseq_slice::Section, SpinLock) over the same
+// code. Prints one line per check; exits 1 when any failed.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
-#include "../../native/fast_path.h"
+#include "../../native/rseq_abi.h"
 
 using namespace rseq_slice;
 
@@ -25,23 +26,23 @@ int main() {
   unsigned char before[sizeof(Rseq)];
   std::memcpy(before, &area, sizeof(area));
 
-  SliceEnter(&area);
+  rseq_slice_enter(&area);
   Check("enter sets request only", area.slice_ctrl.bytes.request == 1 && area.slice_ctrl.bytes.granted == 0 &&
                                        area.slice_ctrl.bytes.reserved == 0);
-  Check("exit with request still set is clean", SliceExit(&area) == kClean);
+  Check("exit with request still set is clean", rseq_slice_exit(&area) == RSEQ_SLICE_CLEAN);
   Check("exit clears request", area.slice_ctrl.all == 0);
   Check("no other byte changed", std::memcmp(before, &area, offsetof(Rseq, slice_ctrl)) == 0);
 
-  SliceEnter(&area);
+  rseq_slice_enter(&area);
   area.slice_ctrl.bytes.request = 0;  // the kernel revoked or scheduled us
-  Check("both bytes clear at exit is revoked", SliceExit(&area) == kRevoked);
+  Check("both bytes clear at exit is revoked", rseq_slice_exit(&area) == RSEQ_SLICE_REVOKED);
 
-  SliceEnter(&area);
+  rseq_slice_enter(&area);
   area.slice_ctrl.bytes.request = 0;  // the kernel granted
   area.slice_ctrl.bytes.granted = 1;
-  long outcome = SliceExit(&area);
+  long outcome = rseq_slice_exit(&area);
   // Outside a real grant the yield syscall answers 0 (raced) on 7.0+, or ENOSYS before 7.0.
-  Check("granted at exit calls the yield syscall", outcome == kRaced || outcome == -ENOSYS);
+  Check("granted at exit calls the yield syscall", outcome == RSEQ_SLICE_RACED || outcome == -ENOSYS);
   Check("exit never writes granted", area.slice_ctrl.bytes.granted == 1);
   Check("exit leaves request clear", area.slice_ctrl.bytes.request == 0);
   // Sections that nest (rseq_slice_begin/rseq_slice_end over the thread's state): only the
@@ -62,7 +63,7 @@ int main() {
   area.slice_ctrl.all = 0;
   Check("end without a section is -EINVAL and changes nothing", rseq_slice_end(&t) == -EINVAL && t.depth == 0);
   rseq_slice_begin(&none);
-  Check("a thread without an area counts depth only", none.depth == 1 && rseq_slice_end(&none) == kClean);
+  Check("a thread without an area counts depth only", none.depth == 1 && rseq_slice_end(&none) == RSEQ_SLICE_CLEAN);
 
   // The public header's C++ part over the same code: a section for a guard's lifetime, and a spin
   // lock whose holder is in a section.
@@ -78,7 +79,7 @@ int main() {
   Check("Section ends on destruction", area.slice_ctrl.all == 0 && t.depth == 0);
   {
     rseq_slice::Section section(&t);
-    Check("Section::end is the exit's outcome", section.end() == kClean && area.slice_ctrl.all == 0);
+    Check("Section::end is the exit's outcome", section.end() == RSEQ_SLICE_CLEAN && area.slice_ctrl.all == 0);
     Check("a second end is -EINVAL", section.end() == -EINVAL);
   }
   Check("an ended Section does not end again", area.slice_ctrl.all == 0 && t.depth == 0);
@@ -87,13 +88,14 @@ int main() {
   Check("a locked SpinLock holds a section", area.slice_ctrl.bytes.request == 1 && t.depth == 1);
   Check("try_lock of a held SpinLock fails and leaves the holder's section",
         !lock.try_lock(&none) && area.slice_ctrl.bytes.request == 1 && none.depth == 0);
-  Check("unlock ends the holder's section", lock.unlock() == kClean && area.slice_ctrl.all == 0 && t.depth == 0);
+  Check("unlock ends the holder's section",
+        lock.unlock() == RSEQ_SLICE_CLEAN && area.slice_ctrl.all == 0 && t.depth == 0);
   {
     rseq_slice::SpinLock::Guard guard(lock, &t);
     Check("Guard locks", !lock.try_lock(&none) && area.slice_ctrl.bytes.request == 1);
   }
   Check("Guard unlocks", lock.try_lock(&none) && area.slice_ctrl.all == 0);
-  Check("a section without an area is a clean no-op", lock.unlock() == kClean && none.depth == 0);
+  Check("a section without an area is a clean no-op", lock.unlock() == RSEQ_SLICE_CLEAN && none.depth == 0);
   std::printf("path: %s\n", RSEQ_SLICE_HAVE_BTRL ? "btrl" : "portable");
   return failures ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 /* Checks include/rseq_slice.h from C11 (gcc -std=c11 -Wpedantic), on an area in ordinary memory
-   where the test plays the kernel's part, as test/native/fast_path_check.cc does for the addon's names.
+   where the test plays the kernel's part, as test/native/fast_path_check.cc does for the C++ part.
    Built by test/lib/fast_path.test.ts, with and without RSEQ_SLICE_PORTABLE_FAST_PATH. */
 #include <stdio.h>
 #include <string.h>

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../support/paths';
-import { packageVersion } from '../../lib/version';
+import { packageVersion } from '../../lib/package_root';
 
 const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -38,7 +38,7 @@ describe('version: package.json and CHANGELOG.md', () => {
     expect(top?.rest).to.match(/^ - \d{4}-\d{2}-\d{2}$/);
   });
 
-  it('the CLI and reports read that version (lib/version.ts)', () => {
+  it('the CLI and reports read that version (lib/package_root.ts)', () => {
     expect(packageVersion()).to.equal(version);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Guest suite: the consumer addon of the native API (test/native/consumer, built on the host by
- * scripts/test-vm.ts before the guest boots) on a kernel that grants. Sections on the JavaScript
+ * test/vm/run.ts before the guest boots) on a kernel that grants. Sections on the JavaScript
  * thread, on libuv pool threads (async work) and on std::threads, all under one contended
  * rseq_slice::SpinLock, with the selftest's noise thread: real grants on every kind of thread,
  * the process's yields equal to the debugfs syield delta, no lost update. Runs in the glibc-off
@@ -15,8 +15,9 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import { detect, native } from '../../lib';
-import { CONSUMER_BINARY } from '../support/consumer_build';
-import type { ConsumerAddon, ConsumerCounts } from '../support/consumer';
+import { TEST_CONSUMER, type ConsumerAddon, type ConsumerCounts } from '../support/consumer';
+
+const CONSUMER_BINARY = TEST_CONSUMER.binary;
 import { bootDescription, readStats, writeExtensionNsec, statsDelta, withNoise } from './guest';
 import { checkScenarioInvariants, type ScenarioResult } from './scenario';
 
@@ -83,9 +84,7 @@ describe(`guest, a consumer addon of the native API: ${bootDescription()}`, func
 
   before(function () {
     if (!fs.existsSync(CONSUMER_BINARY))
-      throw new Error(
-        `${CONSUMER_BINARY} is missing: scripts/test-vm.ts builds it on the host before booting the guest`,
-      );
+      throw new Error(`${CONSUMER_BINARY} is missing: test/vm/run.ts builds it on the host before booting the guest`);
     expect(native, "rseq-slice's addon loaded: its table is there to hand over").to.not.equal(null);
     consumer = require(CONSUMER_BINARY) as ConsumerAddon;
     consumer.init(native);

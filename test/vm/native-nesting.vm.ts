@@ -7,14 +7,12 @@
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { detect, native } from '../../lib';
-import type { ConsumerAddon } from '../support/consumer';
-import { ROOT } from '../support/paths';
+import { TEST_CONSUMER, type ConsumerAddon } from '../support/consumer';
 import { checkJsNativeNesting } from '../support/js_native_nesting';
 import { bootDescription } from './guest';
 
-const BINARY = path.join(ROOT, 'test', 'native', 'consumer', 'build', 'Release', 'consumer.node');
+const BINARY = TEST_CONSUMER.binary;
 const ROUNDS = 2000;
 
 describe(`guest, JavaScript and native sections nest as one: ${bootDescription()}`, function () {

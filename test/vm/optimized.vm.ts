@@ -90,6 +90,14 @@ describe(`guest, glibc registration off: ${bootDescription()}`, function () {
     h.enable();
   });
 
+  it("open() with 'auto' picks native here and still refuses a bad simulator option, which it would not use", () => {
+    // lib/options.ts reads every option before a backend is tried: the same error as on a kernel
+    // that cannot grant. No kernel call happens before it, so nothing here depends on timing.
+    expect(open().backend).to.equal('native');
+    expect(() => open({ simulator: { seed: -1 } })).to.throw(RangeError, /^simulator\.seed must be/);
+    expect(() => open({ simulator: { rate: 1 } as never })).to.throw(TypeError, /unknown option "rate"/);
+  });
+
   it('a fork child keeps the enabled state', () => {
     // include/linux/rseq.h rseq_fork: without CLONE_VM the child copies the parent's rseq state.
     open({ backend: 'native' });

@@ -13,7 +13,7 @@ import {
   EXIT_USAGE,
   fail,
   JSON_ERROR_HELP,
-  parseCommandArgs,
+  parseOptions,
   usageError,
   type CliError,
   type CliIo,
@@ -79,26 +79,23 @@ export const benchCommand: Command = {
   synopsis: 'bench [--scenario NAME]... [--rounds N] [--seconds S] [--report DIR] [--json]',
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const parsed = parseCommandArgs(
+    const values = parseOptions(
       this,
+      argv,
       {
-        args: argv,
-        strict: true,
-        options: {
-          scenario: { type: 'string', multiple: true },
-          rounds: { type: 'string' },
-          seconds: { type: 'string' },
-          report: { type: 'string' },
-          json: { type: 'boolean' },
-          'extension-nsec': { type: 'string' },
-          'no-trace': { type: 'boolean' },
-          list: { type: 'boolean' },
-        },
+        scenario: { type: 'string', multiple: true },
+        rounds: { type: 'string' },
+        seconds: { type: 'string' },
+        report: { type: 'string' },
+        json: { type: 'boolean' },
+        'extension-nsec': { type: 'string' },
+        'no-trace': { type: 'boolean' },
+        list: { type: 'boolean' },
       },
       io,
     );
-    if (parsed === null) return EXIT_USAGE;
-    const { list, ...raw } = parsed.values;
+    if (values === null) return EXIT_USAGE;
+    const { list, ...raw } = values;
     if (list) {
       io.out(listScenarios());
       return 0;

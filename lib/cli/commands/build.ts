@@ -6,18 +6,17 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EXIT_USAGE, parseCommandArgs, type CliIo, type Command } from './command';
+import { PACKAGE_ROOT } from '../../package_root';
+import { EXIT_USAGE, parseOptions, type CliIo, type Command } from './command';
 
-/** The package root (dist/cli/commands/build.js → ../../..). */
-export const PACKAGE_ROOT = path.join(__dirname, '..', '..', '..');
 /** The compiled module that loads the addon (dist/addon/addon.js), to probe a fresh build with. */
 const ADDON_MODULE = require.resolve('../../addon/addon');
 
 /** Where binding.gyp lives (not the root, so npm never compiles at install); node-gyp runs here. */
-export const NATIVE_DIR = path.join(PACKAGE_ROOT, 'native');
+const NATIVE_DIR = path.join(PACKAGE_ROOT, 'native');
 
 /** What a source build needs, with where each was found or null when it is missing. */
-export interface BuildTools {
+interface BuildTools {
   compiler: string | null;
   make: string | null;
   python: string | null;
@@ -71,7 +70,7 @@ function findNodeGyp(env: NodeJS.ProcessEnv): string | null {
 }
 
 /** Looks for what node-gyp needs, honouring CXX the way node-gyp's makefiles do. */
-export function findBuildTools(env: NodeJS.ProcessEnv = process.env): BuildTools {
+function findBuildTools(env: NodeJS.ProcessEnv = process.env): BuildTools {
   const cxx = env.CXX?.trim();
   const compilerCandidates = cxx ? [cxx.split(/\s+/)[0] as string] : ['g++', 'c++', 'clang++'];
   const compiler =
@@ -81,7 +80,7 @@ export function findBuildTools(env: NodeJS.ProcessEnv = process.env): BuildTools
 }
 
 /** What is missing for a source build, in words; empty when nothing is. */
-export function missingTools(tools: BuildTools, env: NodeJS.ProcessEnv = process.env): string[] {
+function missingTools(tools: BuildTools, env: NodeJS.ProcessEnv = process.env): string[] {
   const missing: string[] = [];
   if (tools.compiler === null)
     missing.push(env.CXX ? `a C++17 compiler (CXX=${env.CXX} does not run)` : 'a C++17 compiler (g++, c++ or clang++)');
@@ -183,7 +182,7 @@ ${INSTALL_HINT}.
 Exit status: 0 built and loads, 1 a tool is missing, the build failed or the result does not load,
 2 bad usage.`,
   async run(argv: string[], io: CliIo): Promise<number> {
-    if (parseCommandArgs(this, { args: argv, strict: true, options: {} }, io) === null) return EXIT_USAGE;
+    if (parseOptions(this, argv, {}, io) === null) return EXIT_USAGE;
     const tools = findBuildTools();
     const missing = missingTools(tools);
     if (missing.length > 0) {

@@ -1,6 +1,6 @@
 /** `rseq-slice check`: does the running kernel implement the slice extension as the merged kernel does? */
 import { checkConformance, CheckUnavailable, type ConformanceReport } from '../../lab/conformance/check';
-import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseCommandArgs, usageError, type CliIo, type Command } from './command';
+import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseOptions, usageError, type CliIo, type Command } from './command';
 
 const MODEL_TEXT: Record<ConformanceReport['model'], string> = {
   'pre-7.0': 'a kernel before 7.0 (no slice extension ABI: prctl EINVAL, rseq_slice_yield ENOSYS)',
@@ -10,7 +10,7 @@ const MODEL_TEXT: Record<ConformanceReport['model'], string> = {
 };
 
 /** The human report: the model compared against, then one line per rule. */
-export function formatConformance(r: ConformanceReport): string {
+function formatConformance(r: ConformanceReport): string {
   const lines = [
     `kernel ${r.kernel}: compared with the simulator as ${MODEL_TEXT[r.model]}`,
     `detect(): ${r.detection}`,
@@ -50,13 +50,8 @@ A divergence prints the report with an "error" member (code diverges).
 Exit status: 0 every applicable rule passes, 1 a divergence (or the check could not run),
 2 bad usage.`,
   run(argv: string[], io: CliIo): number {
-    const parsed = parseCommandArgs(
-      this,
-      { args: argv, strict: true, options: { json: { type: 'boolean' }, seconds: { type: 'string' } } },
-      io,
-    );
-    if (parsed === null) return EXIT_USAGE;
-    const { values } = parsed;
+    const values = parseOptions(this, argv, { json: { type: 'boolean' }, seconds: { type: 'string' } }, io);
+    if (values === null) return EXIT_USAGE;
     const seconds = values.seconds === undefined ? 1 : Number(values.seconds);
     const json = values.json === true;
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60)

@@ -1,6 +1,9 @@
-/** What every `rseq-slice` subcommand provides to the dispatcher in cli.ts. */
+/** What every `rseq-slice` subcommand provides to the dispatcher in lib/cli/main.ts. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RseqError } from '../../errors';
+
+/** The options parseArgs takes: name → { type, multiple?, short?, default? }. */
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 /** Where a command writes: stdout and stderr lines (tests pass collectors). */
 export interface CliIo {
@@ -26,21 +29,28 @@ export interface Command {
 /** Exit status for bad usage, shared by every command. */
 export const EXIT_USAGE = 2;
 
+/** The values of a command's options, as parseArgs gives them for `options`. */
+export type CommandOptions<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; strict: true; options: O }>
+>['values'];
+
 /**
- * parseArgs for a command (pass `strict: true` in `config`): on bad usage it prints the message
- * and the command's help on stderr (and, for a command with a --json option asked for JSON, the
- * JSON error on stdout) and returns null, and the caller exits EXIT_USAGE.
+ * A command's options from its arguments (parseArgs, strict: an unknown option or an operand is
+ * bad usage). On bad usage it prints the message and the command's help on stderr (and, for a
+ * command with a --json option asked for JSON, the JSON error on stdout) and returns null, and the
+ * caller exits EXIT_USAGE.
  */
-export function parseCommandArgs<T extends ParseArgsConfig>(
+export function parseOptions<O extends OptionsConfig>(
   command: Pick<Command, 'name' | 'help'>,
-  config: T,
+  argv: string[],
+  options: O,
   io: CliIo,
-): ReturnType<typeof parseArgs<T>> | null {
+): CommandOptions<O> | null {
   try {
-    return parseArgs(config);
+    return parseArgs({ args: argv, strict: true, options }).values;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    const json = config.options !== undefined && 'json' in config.options && wantsJson(config.args ?? []);
+    const json = 'json' in options && wantsJson(argv);
     fail(
       io,
       json,

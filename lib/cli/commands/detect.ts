@@ -1,14 +1,14 @@
 /** `rseq-slice detect`: what works on this machine, what does not and why, what to do. */
 import { detect, type Detection } from '../../detect';
-import { packageVersion } from '../../version';
-import { EXIT_USAGE, JSON_ERROR_HELP, parseCommandArgs, type CliError, type CliIo, type Command } from './command';
+import { packageVersion } from '../../package_root';
+import { EXIT_USAGE, JSON_ERROR_HELP, parseOptions, type CliError, type CliIo, type Command } from './command';
 
 function yesNo(v: boolean): string {
   return v ? 'yes' : 'no';
 }
 
 /** The human report: what works, what does not and why, what to do. */
-export function formatReport(d: Detection): string {
+function formatReport(d: Detection): string {
   const lines: string[] = [];
   const p = d.platform;
   lines.push(`rseq-slice ${packageVersion()}`);
@@ -81,13 +81,8 @@ ${JSON_ERROR_HELP}
 
 Exit status: 0 success, 1 --require not met, 2 bad usage.`,
   run(argv: string[], io: CliIo): number {
-    const parsed = parseCommandArgs(
-      this,
-      { args: argv, strict: true, options: { json: { type: 'boolean' }, require: { type: 'boolean' } } },
-      io,
-    );
-    if (parsed === null) return EXIT_USAGE;
-    const { values } = parsed;
+    const values = parseOptions(this, argv, { json: { type: 'boolean' }, require: { type: 'boolean' } }, io);
+    if (values === null) return EXIT_USAGE;
     const d = detect();
     const refused = values.require === true && !d.sliceExtension.available;
     if (!values.json) io.out(formatReport(d));

@@ -8,8 +8,8 @@ import { replaceProcess, runChild } from '../replace_process';
 import { EXIT_USAGE, type CliIo, type Command } from './command';
 
 /** What shells exit with when a command is found but cannot run, and when it is not found. */
-export const EXIT_CANNOT_EXECUTE = 126;
-export const EXIT_NOT_FOUND = 127;
+const EXIT_CANNOT_EXECUTE = 126;
+const EXIT_NOT_FOUND = 127;
 
 const ERRNO_TEXT: Record<string, string> = {
   ENOENT: 'command not found',

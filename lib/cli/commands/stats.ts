@@ -8,7 +8,7 @@ import {
   RSEQ_DEBUGFS_DIR,
   rseqDebugfsFiles,
 } from '../../kernel/knobs';
-import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseCommandArgs, usageError, type CliIo, type Command } from './command';
+import { EXIT_USAGE, fail, JSON_ERROR_HELP, parseOptions, usageError, type CliIo, type Command } from './command';
 
 const NAMES: Record<keyof SliceCounters, string> = {
   sgrant: 'grants',
@@ -177,17 +177,13 @@ ${JSON_ERROR_HELP}
 Exit status: 0 success, 1 the counters cannot be read (the message says what is needed),
 2 bad usage.`,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const parsed = parseCommandArgs(
+    const values = parseOptions(
       this,
-      {
-        args: argv,
-        strict: true,
-        options: { json: { type: 'boolean' }, watch: { type: 'string' }, count: { type: 'string' } },
-      },
+      argv,
+      { json: { type: 'boolean' }, watch: { type: 'string' }, count: { type: 'string' } },
       io,
     );
-    if (parsed === null) return EXIT_USAGE;
-    const { values } = parsed;
+    if (values === null) return EXIT_USAGE;
     const usage = (msg: string): number => usageError(io, 'stats', argv, msg);
     const seconds = values.watch === undefined ? null : Number(values.watch);
     if (seconds !== null && !(Number.isFinite(seconds) && seconds >= 0.1 && seconds <= 3600))

@@ -1,6 +1,6 @@
 /**
  * The slice handle the benchmarks measure. Lab-only: not exported from the package's index, for
- * `npm run bench` (scripts/bench-handle.js requires it from a dist) and the benchmark workers.
+ * `npm run bench` (scripts/bench.ts requires it from the measured dist) and the benchmark workers.
  *
  * Where the kernel grants, it is `open({ backend: 'native' })`. Where it does not, open() would
  * refuse the native backend, so the lab builds the same native fast path over the thread's real
@@ -12,7 +12,8 @@ import { addonState } from '../../addon/addon';
 import { NativeBackend } from '../../addon/native_backend';
 import { detect } from '../../detect';
 import { SliceExtension } from '../../extension';
-import { open, type OpenOptions } from '../../open';
+import { open } from '../../open';
+import type { OpenOptions } from '../../options';
 
 /**
  * The handle to measure on this thread: the kernel's extension where it grants, else the native

@@ -15,7 +15,7 @@ import { summarizeScenario, type ScenarioSummary } from './summary';
 import { findTracefs, SchedSwitchTrace } from './tracefs';
 
 /** Hold time beyond section + extension that counts as a lost CPU (interrupts take far less). */
-export const LONG_HOLD_MARGIN_NS = 100_000;
+const LONG_HOLD_MARGIN_NS = 100_000;
 
 export interface BenchEnvironment {
   cpus: number;

@@ -41,7 +41,7 @@ export interface MeasurementSummary {
 }
 
 /** Hold times (released − acquired) of every recorded section of a measurement. */
-export function holdTimes(m: Pick<Measurement, 'threads'>): Float64Array {
+function holdTimes(m: Pick<Measurement, 'threads'>): Float64Array {
   return concat(
     m.threads.map((t) => {
       const h = new Float64Array(t.acquired.length);
@@ -82,7 +82,7 @@ export interface RoundRatios {
   throughput: number | null;
 }
 
-export function roundRatios(off: MeasurementSummary, on: MeasurementSummary): RoundRatios {
+function roundRatios(off: MeasurementSummary, on: MeasurementSummary): RoundRatios {
   return {
     preemptions:
       on.preemptionsPer10k === null || off.preemptionsPer10k === null
@@ -157,7 +157,7 @@ function goal(name: string, limit: string, s: Spread | null, ok: (x: number) => 
 }
 
 /** The goals for oversubscribed scenarios with sections under the extension. */
-export function checkGoals(sp: ScenarioSummary['spread']): GoalCheck[] {
+function checkGoals(sp: ScenarioSummary['spread']): GoalCheck[] {
   return [
     sp.preemptions !== null
       ? goal('holder preemptions on/off', '<= 0.2', sp.preemptions, (x) => x <= 0.2)

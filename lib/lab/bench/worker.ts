@@ -70,7 +70,7 @@ export interface WorkerOutput {
 }
 
 /** ns this thread has been on a CPU (/proc/thread-self/schedstat, first field), or null. */
-export function threadCpuNs(): number | null {
+function threadCpuNs(): number | null {
   try {
     return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
   } catch {
@@ -129,7 +129,7 @@ export function threadId(): number {
  * The offset from `now()` (ms) to ns since `base` on process.hrtime: the midpoint of the
  * tightest of 50 back-to-back readings (the first calls are slow while the functions warm up).
  */
-export function clockOffsetNs(base: bigint, now: () => number): number {
+function clockOffsetNs(base: bigint, now: () => number): number {
   let best = Infinity;
   let offset = 0;
   for (let i = 0; i < 50; i++) {

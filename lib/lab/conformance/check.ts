@@ -56,7 +56,7 @@ const SIMULATOR: Record<KernelModel, Pick<SimulatedKernelOptions, 'bootEnabled' 
 export class CheckUnavailable extends Error {}
 
 /** Classifies the kernel from detect() and prctl GET, which answers on every 7.x kernel. */
-export function kernelModel(): { model: KernelModel; detection: string } {
+function kernelModel(): { model: KernelModel; detection: string } {
   const d = detect();
   const detection = d.sliceExtension.available
     ? 'the slice extension is available to this process'

@@ -143,14 +143,3 @@ export function abiTranscript(t: TranscriptTarget): TranscriptStep[] {
   step('unregister', ['R12'], () => t.unregister());
   return steps;
 }
-
-/** The transcript as text lines, a `# section` line before each section. */
-export function transcriptLines(steps: TranscriptStep[]): string[] {
-  const lines: string[] = [];
-  let section: string | null = null;
-  for (const s of steps) {
-    if (s.section !== section) lines.push(`# ${(section = s.section)}`);
-    lines.push(`${s.step} -> ${s.answer}`);
-  }
-  return lines;
-}

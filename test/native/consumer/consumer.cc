@@ -2,16 +2,12 @@
 // Sections run on the JavaScript thread, on libuv pool threads (napi_create_async_work) and on
 // std::threads it starts, all contending for one rseq_slice::SpinLock that guards a plain
 // (non-atomic) counter: a lost update would show as a count short of the sections run.
-// sectionLoop is scripts/bench.ts's: the section pair through the header against the addon's own.
 #include <node_api.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <memory>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -306,63 +302,6 @@ napi_value CSection(napi_env env, napi_callback_info) {
   return Num(env, static_cast<double>(consumer_c_section(api)));
 }
 
-uint64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no syscall, so no grant is aborted
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-// An integer argument from 0 to 2^53 - 1, else a thrown TypeError (not a number) or RangeError.
-bool Count(napi_env env, napi_value value, const char* name, uint64_t* out) {
-  double v = 0;
-  bool number = napi_get_value_double(env, value, &v) == napi_ok;
-  if (!number || !(v >= 0 && v <= 9007199254740991.0) || v != static_cast<double>(static_cast<uint64_t>(v))) {
-    std::string message = std::string("consumer: sectionLoop: ") + name + " must be an integer from 0 to 2^53 - 1";
-    (number ? napi_throw_range_error : napi_throw_type_error)(env, nullptr, message.c_str());
-    return false;
-  }
-  *out = static_cast<uint64_t>(v);
-  return true;
-}
-
-// sectionLoop(count, spinNs): `count` sections through the header on this thread, each spinning
-// `spinNs` inside: the outcome counts [clean, yielded, raced, revoked], or -errno. The same loop as
-// the sectionLoop of rseq-slice's addon (native/bench_loop.cc), which scripts/bench.ts compares it with:
-// the area is thread_section_area()'s, or thread_area()'s where the extension is not enabled, as
-// that loop uses the thread's area either way (a kernel that cannot grant then ignores `request`,
-// and both loops still do the byte store, the test-and-clear and the `granted` check).
-napi_value SectionLoop(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  uint64_t n = 0, spin = 0;
-  if (!GetArgs(env, info, 2, argv) || !NeedApi(env) || !Count(env, argv[0], "count", &n) ||
-      !Count(env, argv[1], "spinNs", &spin))
-    return nullptr;
-  rseq_slice_area* area = api->thread_section_area();
-  if (area == nullptr) area = api->thread_area();
-  if (area == nullptr) return Num(env, -ENXIO);
-  // The pair a consumer runs (rseq_slice_begin/rseq_slice_end: the depth, then the request), over
-  // the real area even where the extension is off (as the addon's own loop measures), so the two
-  // loops do the same work; on the thread's own state when it is enabled.
-  rseq_slice_thread local = {area, 0, 0};
-  rseq_slice_thread* thread = api->thread()->area == area ? api->thread() : &local;
-  double counts[4] = {};
-  for (uint64_t i = 0; i < n; i++) {
-    rseq_slice_begin(thread);
-    if (spin) {
-      uint64_t end = NowNs() + spin;
-      while (NowNs() < end) {
-      }
-    }
-    long outcome = rseq_slice_end(thread);
-    if (outcome < 0) return Num(env, static_cast<double>(outcome));
-    counts[outcome]++;
-  }
-  napi_value array;
-  CHECK(napi_create_array_with_length(env, 4, &array));
-  for (uint32_t i = 0; i < 4; i++) CHECK(napi_set_element(env, array, i, Num(env, counts[i])));
-  return array;
-}
-
 // whyNot(): {error, step} of this thread, from the table.
 napi_value WhyNot(napi_env env, napi_callback_info) {
   if (!NeedApi(env)) return nullptr;
@@ -419,7 +358,6 @@ napi_value Register(napi_env env, napi_value exports) {
              {"joinThreads", JoinThreads},
              {"counter", Counter},
              {"cSection", CSection},
-             {"sectionLoop", SectionLoop},
              {"whyNot", WhyNot},
              {"nativeSection", NativeSection},
              {"nativeAround", NativeAround},

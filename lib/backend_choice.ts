@@ -1,4 +1,7 @@
-/** RSEQ_SLICE_BACKEND: read in one place, so that open() and detect() give one answer. */
+/**
+ * The backend choice (`'auto'`, `'native'`, `'simulator'`), and the one read of it from the
+ * environment (RSEQ_SLICE_BACKEND), so that open() and detect() give one answer.
+ */
 import { checkChoice } from './validate';
 
 export type BackendChoice = 'auto' | 'native' | 'simulator';

@@ -3,7 +3,7 @@
  * variant (scripts/vm-run), runs the guest suites (test/vm/*.vm.ts) there, and prints a matrix
  * kernel × variant × result with the time per kernel.
  *
- *   node -r tsx/cjs scripts/test-vm.ts [--if-configured] [--require-all] [--only NAME] [--kernel PATH]...
+ *   node -r tsx/cjs test/vm/run.ts [--if-configured] [--require-all] [--only NAME] [--kernel PATH]...
  * Kernels: every --kernel, else RSEQ_SLICE_KERNEL (several images separated by ':').
  * --if-configured: when no kernel or no QEMU is at hand, say why and exit 0 (what `npm test` does).
  * --require-all: a variant whose runtime is missing fails instead of skipping (what .ci/run does).
@@ -12,13 +12,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureConsumerBuilt } from '../test/support/consumer_build';
-import { glibcRuntime, GLIBC_SUITES, type GlibcSuite } from './other-glibc';
-
-const ROOT = path.join(__dirname, '..');
+import { glibcRuntime, GLIBC_SUITES, type GlibcSuite } from '../../scripts/other-glibc';
+import { ROOT } from '../support/paths';
+import { TEST_CONSUMER } from '../support/consumer';
 const MOCHA = ['node_modules/mocha/bin/mocha.js', '--no-config', '--require', 'tsx/cjs', '--timeout', '900000'];
 const GLIBC_OFF = 'glibc.pthread.rseq=0';
-/** The guest spec that loads test/native/consumer's addon, which the host builds before booting. */
+/** The guest spec that loads the tests' consumer addon (test/native/consumer), which the host builds before booting. */
 const CONSUMER_SPEC = 'consumer.vm.ts';
 
 interface Variant {
@@ -156,7 +155,7 @@ function main(): number {
   // The guest runs the host's root over 9p: a consumer addon built here is the one it loads.
   if (variants.some((v, i) => typeof nodes[i] !== 'string' && v.specs.some(([, spec]) => spec === CONSUMER_SPEC))) {
     try {
-      console.log(ensureConsumerBuilt());
+      console.log(TEST_CONSUMER.ensureBuilt());
     } catch (err) {
       console.error(`test-vm: ${(err as Error).message}`);
       return 1;
