@@ -1,14 +1,12 @@
 /** The benchmark's native control loop (native/bench_loop.cc): argument checks and what it records. */
 import { expect } from 'chai';
-import { addonState, type NativeAddon } from '../../lib/addon/addon';
-import { skipBecause } from '../support/skip';
+import { type NativeAddon } from '../../lib/addon/addon';
+import { loadedAddon } from '../support/addon';
 
 describe('bench: native spin-lock loop', function () {
   let addon: NativeAddon;
   before(function () {
-    const s = addonState();
-    if (!s.addon) skipBecause(this, `the native addon did not load: ${s.error}`);
-    addon = s.addon;
+    addon = loadedAddon(this);
   });
 
   const arrays = (n: number) => [new Float64Array(n), new Float64Array(n), new Float64Array(n)] as const;

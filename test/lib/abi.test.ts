@@ -1,12 +1,12 @@
 /**
  * lib/kernel/abi.ts against the addon's `constants` (native/constants.cc, from native/rseq_abi.h and
- * native/fast_path.h): the TypeScript copy the simulator runs from must hold the numbers the C++
+ * the outcomes of include/rseq_slice.h): the TypeScript copy the simulator runs from must hold the numbers the C++
  * side compiles with, and neither side may have a number the other lacks.
  */
 import { expect } from 'chai';
 import * as abi from '../../lib/kernel/abi';
-import { addonState, type NativeConstants } from '../../lib/addon/addon';
-import { skipUnlessCi } from '../support/skip';
+import { type NativeConstants } from '../../lib/addon/addon';
+import { loadedAddon } from '../support/addon';
 
 function typeScriptNumbers(): Record<string, number> {
   const out: Record<string, number> = {};
@@ -17,9 +17,7 @@ function typeScriptNumbers(): Record<string, number> {
 describe('ABI numbers: lib/kernel/abi.ts equals the addon', function () {
   let constants: NativeConstants;
   before(function () {
-    const { addon, error } = addonState();
-    if (!addon) skipUnlessCi(this, `the native addon did not load: ${error}`);
-    constants = addon.constants;
+    constants = loadedAddon(this).constants;
   });
 
   it('has the same names on both sides', () => {
@@ -31,7 +29,7 @@ describe('ABI numbers: lib/kernel/abi.ts equals the addon', function () {
     for (const [name, value] of Object.entries(constants)) expect(ts[name], name).to.equal(value);
   });
 
-  it('numbers the outcome names as native/fast_path.h numbers the outcomes', () => {
+  it("numbers the outcome names as include/rseq_slice.h's section exit numbers the outcomes", () => {
     const byName = {
       clean: constants.OUTCOME_CLEAN,
       yielded: constants.OUTCOME_YIELDED,

@@ -5,8 +5,8 @@
  * test/lab/bench_native.test.ts.
  */
 import { expect } from 'chai';
-import { addonState, type NativeAddon } from '../../lib/addon/addon';
-import { skipUnlessCi } from '../support/skip';
+import { type NativeAddon } from '../../lib/addon/addon';
+import { loadedAddon } from '../support/addon';
 
 type Call = (...args: unknown[]) => unknown;
 
@@ -29,9 +29,7 @@ const SAFE = 'an integer from 0 to 9007199254740991';
 describe('native addon: checked arguments at the N-API boundary', function () {
   let addon: NativeAddon;
   before(function () {
-    const s = addonState();
-    if (!s.addon) skipUnlessCi(this, `the native addon did not load: ${s.error}`);
-    addon = s.addon;
+    addon = loadedAddon(this);
   });
 
   // Each argument of each function, with valid values in the other places.

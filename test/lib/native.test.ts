@@ -5,7 +5,6 @@
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import { addonState, type NativeAddon } from '../../lib/addon/addon';
 import { detect, open, RseqError } from '../../lib';
 import { OFFSET_CPU_ID, OFFSET_GRANTED, OFFSET_MM_CID, OFFSET_NODE_ID, OFFSET_REQUEST } from '../../lib/kernel/abi';
 import type { OwnAreaChild } from '../fixtures/own_area_child';
@@ -15,15 +14,7 @@ import { DIST } from '../support/paths';
 import { fixtureJson, inWorker, runNodeJson } from '../support/child_node';
 import { skipBecause } from '../support/skip';
 import { thrownBy } from '../support/thrown_by';
-
-const isLinux = process.platform === 'linux';
-
-function addonOrSkip(ctx: Mocha.Context): NativeAddon {
-  if (!isLinux) skipBecause(ctx, `rseq exists only on Linux (this is ${process.platform})`);
-  const { addon, error } = addonState();
-  if (!addon) skipBecause(ctx, `the native addon did not load: ${error}`);
-  return addon;
-}
+import { loadedAddon } from '../support/addon';
 
 /** The CPU the calling thread last ran on, from /proc/thread-self/stat (field 39). */
 function procCpu(): number {
@@ -34,7 +25,7 @@ function procCpu(): number {
 
 describe("native addon: the thread's rseq area", () => {
   it("finds an area: libc's when glibc registered one, else its own", function () {
-    const addon = addonOrSkip(this);
+    const addon = loadedAddon(this);
     const info = addon.areaInfo(false);
     const d = detect();
     expect(d.rseq.registered).to.equal(true);
@@ -48,7 +39,7 @@ describe("native addon: the thread's rseq area", () => {
   });
 
   it("registers its own area when glibc's registration is off (GLIBC_TUNABLES), in the main thread and a worker", function () {
-    addonOrSkip(this);
+    loadedAddon(this);
     const r = fixtureJson<OwnAreaChild>('own_area_child.ts', [DIST], {
       env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
     });
@@ -58,7 +49,7 @@ describe("native addon: the thread's rseq area", () => {
   });
 
   it('sizes and aligns its own registration from AT_RSEQ_FEATURE_SIZE / AT_RSEQ_ALIGN', function () {
-    addonOrSkip(this);
+    loadedAddon(this);
     const info = runNodeJson<{ length: number; alignment: number; auxFeatureSize: number; auxAlign: number }>(
       `const a = require(require('./dist/addon/addon.js').addonBinaryPath()); console.log(JSON.stringify(a.areaInfo(false)));`,
       { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } },
@@ -76,7 +67,7 @@ describe("native addon: the thread's rseq area", () => {
   });
 
   it('reads cpu() equal to the CPU the process is pinned to (main thread and worker)', function () {
-    addonOrSkip(this);
+    loadedAddon(this);
     if (!fs.existsSync('/usr/bin/taskset')) skipBecause(this, 'taskset (util-linux) is not installed');
     for (const cpu of [0, 1]) {
       const r = fixtureJson<PinnedCpuChild>('pinned_cpu_child.ts', [DIST], { prefix: ['taskset', '-c', String(cpu)] });
@@ -87,7 +78,7 @@ describe("native addon: the thread's rseq area", () => {
   });
 
   it('reads the same cpu_id as /proc/thread-self/stat in this thread', function () {
-    const addon = addonOrSkip(this);
+    const addon = loadedAddon(this);
     // Retry: the thread may migrate between the two reads.
     for (let i = 0; i < 100; i++) {
       const fromArea = addon.readField(OFFSET_CPU_ID);
@@ -97,7 +88,7 @@ describe("native addon: the thread's rseq area", () => {
   });
 
   it('reads node_id and mm_cid from the area', function () {
-    const addon = addonOrSkip(this);
+    const addon = loadedAddon(this);
     addon.areaInfo(false);
     expect(addon.readField(OFFSET_NODE_ID)).to.be.at.least(0);
     expect(addon.readField(OFFSET_MM_CID)).to.be.at.least(0).and.below(4096);
@@ -106,7 +97,7 @@ describe("native addon: the thread's rseq area", () => {
 
 describe("native addon: prctl and yield keep the kernel's errno", () => {
   it('maps prctl(PR_RSEQ_SLICE_EXTENSION) failures to RseqError with the errno name', function () {
-    addonOrSkip(this);
+    loadedAddon(this);
     const d = detect();
     if (d.sliceExtension.available) {
       const h = open({ backend: 'native' });
@@ -126,14 +117,14 @@ describe("native addon: prctl and yield keep the kernel's errno", () => {
   });
 
   it('rejects bad prctl arguments with EINVAL (arg4/arg5 non-zero, unknown op)', function () {
-    const addon = addonOrSkip(this);
+    const addon = loadedAddon(this);
     expect(addon.prctl(1, 0, 1, 0)).to.equal(-22);
     expect(addon.prctl(1, 0, 0, 1)).to.equal(-22);
     expect(addon.prctl(99, 0, 0, 0)).to.equal(-22);
   });
 
   it('maps the yield syscall: ENOSYS where the kernel lacks it, 0 outside a grant otherwise', function () {
-    const addon = addonOrSkip(this);
+    const addon = loadedAddon(this);
     const rc = addon.sliceYield();
     const d = detect();
     if (d.sliceExtension.yieldSyscall) {
@@ -148,7 +139,7 @@ describe("native addon: prctl and yield keep the kernel's errno", () => {
 
 describe('native addon: the btrl fast path', () => {
   it('sets request on enter, clears it on exit, and leaves every other byte of the area untouched', function () {
-    const addon = addonOrSkip(this);
+    const addon = loadedAddon(this);
     if (detect().rseq.featureSize! < 32) {
       // Kernels before 7.0 do not serve slice_ctrl, but the bytes are still ours to write: the
       // path is checked here on the area's real memory all the same.
@@ -177,7 +168,7 @@ describe('native addon: the btrl fast path', () => {
   });
 
   it('runs sections in a C++ loop and counts outcomes that add up', function () {
-    const addon = addonOrSkip(this);
+    const addon = loadedAddon(this);
     const counts = addon.bench.sectionLoop(10000, 0);
     expect(counts).to.be.an('array');
     const [clean, yielded, raced, revoked] = counts as number[];
@@ -186,7 +177,7 @@ describe('native addon: the btrl fast path', () => {
   });
 
   it('keeps the area view private: nothing exported returns it', function () {
-    addonOrSkip(this);
+    loadedAddon(this);
     const pkg = require('../../lib') as Record<string, unknown>;
     const h = open();
     const reachable = [...Object.values(pkg), ...Object.values(h)];
@@ -196,7 +187,7 @@ describe('native addon: the btrl fast path', () => {
   });
 
   it('works in worker threads: each has its own area and handle', async function () {
-    addonOrSkip(this);
+    loadedAddon(this);
     const r = await inWorker<SectionsWorker>('sections_worker.ts', DIST);
     expect(r.sections).to.equal(1000);
     expect(r.owner).to.be.oneOf(['libc', 'addon']);

@@ -318,16 +318,21 @@ describe('SliceMutex owner death', function () {
       return holder;
     }
 
-    it('unlock() without markConsistent() makes the mutex not recoverable: sleepers woken, later lock/tryLock/withLock throw at once', async () => {
+    /** A holder that dies while `recoverer` sleeps in lock(): the recoverer wakes with OwnerDiedError, holding the lock. */
+    async function recoveredAfterDeath(recoverer: Peer): Promise<void> {
       const holder = await peer();
+      await holder.do({ op: 'lock' });
+      const { reply } = await asleepInLock(recoverer);
+      await holder.worker.terminate();
+      await holder.exited;
+      expectOwnerDied(await within(reply, 5000, 'recoverer'), holder);
+    }
+
+    it('unlock() without markConsistent() makes the mutex not recoverable: sleepers woken, later lock/tryLock/withLock throw at once', async () => {
       const recoverer = await peer();
       const sleeper = await peer();
       const later = await peer();
-      await holder.do({ op: 'lock' });
-      const { reply: rec } = await asleepInLock(recoverer);
-      await holder.worker.terminate();
-      await holder.exited;
-      expectOwnerDied(await within(rec, 5000, 'recoverer'), holder);
+      await recoveredAfterDeath(recoverer);
       const { reply: asleep } = await asleepInLock(sleeper);
       const u = await recoverer.do({ op: 'unlock' });
       expect(u.error).to.equal(undefined);
@@ -406,14 +411,9 @@ describe('SliceMutex owner death', function () {
     });
 
     it('a recoverer that dies before markConsistent() passes EOWNERDEAD (naming itself) to the next', async () => {
-      const holder = await peer();
       const recoverer = await peer();
       const next = await peer();
-      await holder.do({ op: 'lock' });
-      const { reply: rec } = await asleepInLock(recoverer);
-      await holder.worker.terminate();
-      await holder.exited;
-      expectOwnerDied(await within(rec, 5000, 'recoverer'), holder);
+      await recoveredAfterDeath(recoverer);
       const { reply: waiting } = await asleepInLock(next);
       await recoverer.worker.terminate();
       const end = await recoverer.exited;

@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { addonState } from '../../lib/addon/addon';
 import { open, type Detection } from '../../lib';
 import type { ChurnChild } from '../fixtures/churn_child';
 import type { HandleProbeResult } from '../fixtures/handle_probe_worker';
@@ -17,6 +16,7 @@ import type { SeccompChild } from '../fixtures/seccomp_child';
 import { DIST, ROOT } from '../support/paths';
 import { fixtureJson, fixtureWorker, runFixture, type NodeResult } from '../support/child_node';
 import { skipBecause } from '../support/skip';
+import { loadedAddon } from '../support/addon';
 
 const GLIBC_RSEQ_OFF = 'glibc.pthread.rseq=0';
 
@@ -27,12 +27,6 @@ const NEUTRAL_ENV: NodeJS.ProcessEnv = {
   RSEQ_SLICE_PLATFORM: undefined,
   GLIBC_TUNABLES: undefined,
 };
-
-function addonOrSkip(ctx: Mocha.Context): void {
-  if (process.platform !== 'linux') skipBecause(ctx, `rseq exists only on Linux (this is ${process.platform})`);
-  const { addon, error } = addonState();
-  if (!addon) skipBecause(ctx, `the native addon did not load: ${error}`);
-}
 
 /** Parses the JSON line a child printed last, failing with its output when it did not exit cleanly. */
 function childJson<T>(r: NodeResult, what: string): T {
@@ -55,7 +49,7 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
         `the seccomp launcher filters the x86-64 rseq syscall; this is ${process.platform}-${process.arch}`,
       );
     }
-    addonOrSkip(this);
+    loadedAddon(this);
     const probe = spawnSync('cc', ['--version'], { encoding: 'utf8' });
     if (probe.error)
       skipBecause(this, `no C compiler to build test/native/seccomp_launcher.c (cc: ${probe.error.message})`);
@@ -143,7 +137,7 @@ describe('robustness: rseq blocked by a seccomp filter', () => {
 
 describe("robustness: the addon's own areas across workers that come and go, and a forked child", () => {
   before(function () {
-    addonOrSkip(this);
+    loadedAddon(this);
   });
 
   it(`with glibc's registration off, 5 rounds of 8 workers (4 terminated mid-section) leave only the main thread's area, and a fork child registers its own`, function () {

@@ -3,13 +3,12 @@ import { expect } from 'chai';
 import { threadId } from 'node:worker_threads';
 import { open, RseqError, SliceExtension, SliceMutex, SLICE_MUTEX_BYTES } from '../../lib';
 import { knownErrno } from '../../lib/errors';
-import { addonState } from '../../lib/addon/addon';
 import type { SliceBackend } from '../../lib/backend';
 import { defaultSlice } from '../../lib/slice_mutex';
 import type { CountUnderLock } from '../fixtures/count_under_lock_worker';
 import { DIST } from '../support/paths';
 import { fixtureWorker, runNodeJson } from '../support/child_node';
-import { skipUnlessCi } from '../support/skip';
+import { loadedAddon } from '../support/addon';
 
 describe('SliceMutex', () => {
   it('holds a slice request exactly while locked (outermost section = lock hold)', () => {
@@ -123,8 +122,7 @@ describe('SliceMutex', () => {
   });
 
   it('the addon watches one thread id per thread', function () {
-    const { addon, error } = addonState();
-    if (!addon) skipUnlessCi(this, `the native addon did not load: ${error}`);
+    const addon = loadedAddon(this);
     SliceMutex.create({ slice: null }); // watches this thread
     expect(addon.watchThread(threadId)).to.equal(0);
     expect(addon.watchThread(threadId + 1)).to.be.below(0); // -EEXIST

@@ -1,6 +1,6 @@
 /**
- * linux-arm64 on this x86-64 host: the native fast path (native/fast_path.h, the portable path
- * arm64 builds) cross-compiled with Debian's g++-aarch64-linux-gnu and run under
+ * linux-arm64 on this x86-64 host: the section entry and exit (include/rseq_slice.h, the portable
+ * path arm64 builds) cross-compiled with Debian's g++-aarch64-linux-gnu and run under
  * qemu-aarch64-static, and the package's linux-arm64 prebuild loaded by Debian's arm64 Node 18
  * under qemu-user (scripts/arm64-node.ts). qemu-user implements no rseq, so this shows the
  * binary loads and its N-API surface works on arm64; grants on arm64 are not shown (no arm64
@@ -14,8 +14,8 @@ import * as path from 'node:path';
 import { arm64Node } from '../../scripts/arm64-node';
 import { readelfMissing } from '../support/elf_versions';
 import { ROOT } from '../support/paths';
-import { skipBecause, skipUnlessCi } from '../support/skip';
-import { freshProject, packedTarball } from '../support/packed_tarball';
+import { skipUnlessCi } from '../support/skip';
+import { projectWithPackage, skipUnlessPacking } from '../support/packed_tarball';
 
 const CROSS = 'aarch64-linux-gnu-g++';
 
@@ -50,13 +50,8 @@ describe('linux-arm64: cross-compiled, run under qemu-user', function () {
     let project = '';
     let binary = '';
     before(function () {
-      if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
-      project = freshProject('app-arm64');
-      execFileSync(
-        'npm',
-        ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()],
-        { cwd: project, stdio: 'ignore' },
-      );
+      skipUnlessPacking(this);
+      project = projectWithPackage('app-arm64');
       const dir = path.join(project, 'node_modules', 'rseq-slice', 'prebuilds', 'linux-arm64');
       if (!fs.existsSync(dir))
         skipUnlessCi(this, `the tarball has no prebuilds/linux-arm64 (npm pack had no ${CROSS}; scripts/prebuild)`);

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../support/paths';
 import { skipBecause } from '../support/skip';
-import { freshProject, packedTarball } from '../support/packed_tarball';
+import { freshProject, packedTarball, skipUnlessPacking } from '../support/packed_tarball';
 
 /** npm 11 as bundled with this node. */
 const NPM11 = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
@@ -80,7 +80,7 @@ describe('install never compiles, never warns: npm install and npm ci × npm 10/
   let bareBin = '';
 
   before(function () {
-    if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
+    skipUnlessPacking(this);
     if (!fs.existsSync(NPM11)) skipBecause(this, `no npm bundled beside this node (${NPM11})`);
     const tarball = packedTarball();
     const work = path.dirname(tarball);

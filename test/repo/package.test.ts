@@ -9,21 +9,22 @@ import * as path from 'node:path';
 import { glibcRuntime } from '../../scripts/other-glibc';
 import { aboveFloor, readelfMissing, requiredVersions } from '../support/elf_versions';
 import { ROOT } from '../support/paths';
-import { skipBecause, skipUnlessCi } from '../support/skip';
-import { freshProject, packedFiles, packedTarball, unpackedTarball } from '../support/packed_tarball';
+import { skipUnlessCi } from '../support/skip';
+import {
+  packedFiles,
+  packedTarball,
+  projectWithPackage,
+  skipUnlessPacking,
+  unpackedTarball,
+} from '../support/packed_tarball';
 
 describe('packaging: npm pack → install with scripts disabled → require', function () {
   this.timeout(300_000);
   let project = '';
 
   before(function () {
-    if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
-    project = freshProject('app-ignore-scripts');
-    execFileSync(
-      'npm',
-      ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()],
-      { cwd: project, stdio: 'ignore' },
-    );
+    skipUnlessPacking(this);
+    project = projectWithPackage('app-ignore-scripts');
   });
 
   it('ships a prebuilt binary for this platform, no build directory, and binding.gyp only in native/', () => {

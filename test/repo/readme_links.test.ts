@@ -8,8 +8,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../support/paths';
-import { skipBecause } from '../support/skip';
-import { packedFiles } from '../support/packed_tarball';
+import { packedFiles, skipUnlessPacking } from '../support/packed_tarball';
 import { scan } from '../support/markdown_links';
 
 /**
@@ -101,7 +100,7 @@ describe('README links: every link and image of README.md resolves on the regist
   this.timeout(300_000);
 
   it('each one is an anchor, an unpkg URL of this version in the tarball, or an allowed host', function () {
-    if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
+    skipUnlessPacking(this);
     const { anchors, links } = scan(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
     expect(links.some((l) => l.kind === 'image')).to.equal(true);
     const ctx = { name: pkg.name, version: pkg.version, anchors, files: packedFiles() };

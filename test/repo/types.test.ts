@@ -13,8 +13,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../support/paths';
-import { skipBecause } from '../support/skip';
-import { freshProject, packedTarball } from '../support/packed_tarball';
+import { projectWithPackage, skipUnlessPacking } from '../support/packed_tarball';
 
 // Each line of `EXPECT_ERRORS` must be an error: were the package's types missing or `any`, these
 // would pass silently under the default (non-strict) settings, and @ts-expect-error reports that.
@@ -97,9 +96,8 @@ describe('types: the packed declarations type-check in a consumer, without @type
   const ts7: Compiler = { name: 'TypeScript 7', tsc: path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc') };
 
   before(function () {
-    if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(this, 'RSEQ_SLICE_SKIP_PACK=1');
-    project = freshProject('app-types');
-    npm(['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()], project);
+    skipUnlessPacking(this);
+    project = projectWithPackage('app-types');
     fs.writeFileSync(path.join(project, 'app.ts'), CONSUMER + CJS_EXTRA);
     fs.writeFileSync(path.join(project, 'app.cts'), CONSUMER + CJS_EXTRA);
     fs.writeFileSync(path.join(project, 'app.mts'), CONSUMER + ESM_EXTRA);

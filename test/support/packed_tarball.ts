@@ -2,11 +2,18 @@
  * The package as a user gets it: `npm pack` once per test run (prepack builds dist/ and the
  * prebuilt binaries, so it is slow), shared by the packaging and install tests, removed at exit.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Context } from 'mocha';
 import { ROOT } from './paths';
+import { skipBecause } from './skip';
+
+/** Skips the test, saying why, when the tarball tests are turned off (RSEQ_SLICE_SKIP_PACK=1: they pack, which is slow). */
+export function skipUnlessPacking(ctx: Context): void {
+  if (process.env.RSEQ_SLICE_SKIP_PACK === '1') skipBecause(ctx, 'RSEQ_SLICE_SKIP_PACK=1');
+}
 
 let tarball: string | undefined;
 
@@ -51,4 +58,17 @@ export function freshProject(name: string): string {
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
   return dir;
+}
+
+/**
+ * A fresh project (`name`, see freshProject) with the packed tarball installed as a user installs
+ * it with install scripts off: `npm install --ignore-scripts TARBALL`. Throws with npm's output
+ * when the install fails.
+ */
+export function projectWithPackage(name: string): string {
+  const project = freshProject(name);
+  const args = ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', packedTarball()];
+  const r = spawnSync('npm', args, { cwd: project, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} in ${project}:\n${r.stdout}${r.stderr}`);
+  return project;
 }

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { readRseqStatsText } from '../../lib/kernel/knobs';
+import { DIST } from '../support/paths';
 import { bootDescription, expectCheckConforms } from './guest';
 
 describe(`guest, differential test: ${bootDescription()}`, function () {
@@ -33,13 +34,9 @@ describe(`guest, differential test: ${bootDescription()}`, function () {
 
   it('rseq-slice stats reads the real debugfs rseq/stats with the shared parser', () => {
     // kernel/rseq.c rseq_stats_show prints the slice counters when built with the extension.
-    const r = spawnSync(
-      process.execPath,
-      [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'stats', '--json'],
-      {
-        encoding: 'utf8',
-      },
-    );
+    const r = spawnSync(process.execPath, [path.join(DIST, 'cli', 'main.js'), 'stats', '--json'], {
+      encoding: 'utf8',
+    });
     console.log(`      ${readRseqStatsText().trim().split('\n').join(' | ')}`);
     expect(r.status, r.stderr).to.equal(0);
     const { counters, extensionNsec } = JSON.parse(r.stdout) as {

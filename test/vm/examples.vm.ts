@@ -13,9 +13,9 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { SliceStats } from '../../lib';
 import { outcomesAddUp, parseWorkerPool, type WorkerPoolOutput } from '../support/examples_output';
+import { ROOT } from '../support/paths';
 import { bootDescription, readStats, writeExtensionNsec, statsDelta, withNoise, type KernelStats } from './guest';
 
-const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLE = path.join(ROOT, 'examples', 'worker-pool-counters.js');
 const WORKERS = 4;
 const INCREMENTS = Number(process.env.RSEQ_SLICE_VM_EXAMPLE_INCREMENTS ?? 50_000);

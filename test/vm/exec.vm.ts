@@ -9,12 +9,11 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { detect, open } from '../../lib';
 import type { ExecScenarioChild } from '../fixtures/exec_scenario_child';
-import { DIST, FIXTURES } from '../support/paths';
+import { DIST, FIXTURES, ROOT } from '../support/paths';
 import { TSX_EXEC_ARGV } from '../support/child_node';
 import { bootDescription, requireLegacyGlibc, writeExtensionNsec } from './guest';
 import { runScenarioUntilYielded } from './scenario';
 
-const ROOT = path.join(__dirname, '..', '..');
 const SECONDS = Number(process.env.RSEQ_SLICE_VM_SECONDS ?? 2);
 
 describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescription()}`, function () {
@@ -24,10 +23,9 @@ describe(`guest, rseq-slice exec under glibc's legacy registration: ${bootDescri
   });
 
   it("this process: glibc's legacy area, the simulator fallback, and cpu() = the pinned CPU from glibc's area", () => {
-    const d = detect();
-    expect(d.rseq.owner).to.equal('libc');
-    expect(d.rseq.mode).to.equal('legacy');
-    expect(d.sliceExtension.remedy).to.contain('rseq-slice exec -- COMMAND');
+    const { rseq, sliceExtension } = detect();
+    expect({ owner: rseq.owner, mode: rseq.mode }).to.deep.equal({ owner: 'libc', mode: 'legacy' });
+    expect(sliceExtension.remedy).to.contain('rseq-slice exec -- COMMAND');
     const h = open();
     expect(h.backend).to.equal('simulator');
     // taskset -c 1 and the kernel writes cpu_id on every return to user space

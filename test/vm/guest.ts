@@ -1,4 +1,4 @@
-/** Helpers for the suites that run inside the slice-extension guest (see scripts/test-vm.ts). */
+/** Helpers for the suites that run inside the slice-extension guest (see test/vm/run.ts). */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { ConformanceReport } from '../../lib/lab/conformance/check';
 import { countersDelta, type SliceCounters } from '../../lib/kernel/rseq_stats';
 import { readKernelCommandLine, readRseqStats, writeExtensionNsec } from '../../lib/kernel/knobs';
+import { DIST } from '../support/paths';
 
 export { writeExtensionNsec };
 
@@ -18,7 +19,7 @@ export { writeExtensionNsec };
 export async function withNoise<T>(run: () => Promise<T>): Promise<T> {
   const stop = new SharedArrayBuffer(4);
   const worker = new Worker(path.join(__dirname, 'scenario-worker.js'), {
-    workerData: { role: 'noise', dist: path.join(__dirname, '..', '..', 'dist'), stop },
+    workerData: { role: 'noise', dist: DIST, stop },
   });
   const next = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -69,13 +70,9 @@ export function withLongExtension(figures: string[], seconds: number): void {
 
 /** `rseq-slice check --json` in a child (it runs its own children with glibc's registration off). */
 export function runCheck(): { status: number | null; report: ConformanceReport; stderr: string } {
-  const r = spawnSync(
-    process.execPath,
-    [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'check', '--json'],
-    {
-      encoding: 'utf8',
-    },
-  );
+  const r = spawnSync(process.execPath, [path.join(DIST, 'cli', 'main.js'), 'check', '--json'], {
+    encoding: 'utf8',
+  });
   if (!r.stdout) throw new Error(`rseq-slice check printed nothing (status ${r.status}): ${r.stderr}`);
   return { status: r.status, report: JSON.parse(r.stdout) as ConformanceReport, stderr: r.stderr };
 }

@@ -7,9 +7,9 @@ import { expect } from 'chai';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SliceStats } from '../../lib';
+import { ROOT } from '../support/paths';
 import { readStats, statsDelta, type KernelStats } from './guest';
 
-const ROOT = path.join(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'dist');
 const WORKER = path.join(__dirname, 'scenario-worker.js');
 const SECTIONS = path.join(__dirname, 'scenario-sections.js');
