@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { glibcRuntime } from '../../scripts/other-glibc';
 import { aboveFloor, readelfMissing, requiredVersions } from '../support/elf_versions';
+import { scan } from '../support/markdown_links';
 import { ROOT } from '../support/paths';
 import { skipUnlessCi } from '../support/skip';
 import {
@@ -181,6 +182,41 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     });
     expect(r.status, `${r.stdout}${r.stderr}`).to.equal(0);
     expect(r.stdout).to.match(/^ {2}total: 2000 \(sum of keys 2000, expected 2000\): exact$/m);
+  });
+
+  it("ships the documentation's pages and charts, not the raw data: docs/ under 300 KB, every relative link inside the tarball", () => {
+    const files = packedFiles();
+    const docs = files.filter((f) => f.startsWith('docs/'));
+    const bytes = docs.reduce((sum, f) => sum + fs.statSync(path.join(unpackedTarball(), f)).size, 0);
+    console.log(`      docs/ in the tarball: ${docs.length} files, ${(bytes / 1000).toFixed(0)} KB`);
+    expect(bytes).to.be.below(300_000);
+    expect(
+      docs.filter((f) => f.endsWith('.json')),
+      'raw benchmark data',
+    ).to.deep.equal([]);
+    // Every page and chart of the repository's docs/ ships but the raw data and the charts no page
+    // shows (the secondary QEMU modes' runs: their tables ship, in figures.md).
+    const pages = docs.filter((f) => f.endsWith('.md'));
+    expect(pages.length).to.be.greaterThan(10);
+    const shipped = new Set(files);
+    const dirs = new Set(
+      files.flatMap((f) =>
+        f
+          .split('/')
+          .slice(0, -1)
+          .map((_, i, a) => a.slice(0, i + 1).join('/')),
+      ),
+    );
+    const broken = [...pages, 'README.md', 'examples/README.md'].flatMap((page) =>
+      scan(fs.readFileSync(path.join(unpackedTarball(), page), 'utf8')).links.flatMap((l) => {
+        if (/^[a-z]+:/i.test(l.href) || l.href.startsWith('#')) return [];
+        const target = path.posix.normalize(
+          path.posix.join(path.posix.dirname(page), decodeURIComponent(l.href.split('#')[0] as string)),
+        );
+        return shipped.has(target) || dirs.has(target.replace(/\/$/, '')) ? [] : [`${page}: ${l.href}`];
+      }),
+    );
+    expect(broken, 'relative links to files the tarball lacks').to.deep.equal([]);
   });
 
   it('without any loadable binary the package still loads and falls back to the simulator', () => {
