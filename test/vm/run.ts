@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { glibcRuntime, GLIBC_SUITES, type GlibcSuite } from '../../scripts/other-glibc';
 import { ROOT } from '../support/paths';
 import { TEST_CONSUMER } from '../support/consumer';
+
 const MOCHA = ['node_modules/mocha/bin/mocha.js', '--no-config', '--require', 'tsx/cjs', '--timeout', '900000'];
 const GLIBC_OFF = 'glibc.pthread.rseq=0';
 /** The guest spec that loads the tests' consumer addon (test/native/consumer), which the host builds before booting. */
