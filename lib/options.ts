@@ -2,8 +2,8 @@
  * open()'s options: their types, defaults and ranges, read in one call before any backend is
  * tried, so that a bad option is an error whichever backend would have answered. Errors name the
  * option as the caller passed it (`backend`, `simulator.seed`). The simulated kernel's own options
- * that open() passes through (`seed`, `extensionNsec`) are read by the kernel's reader,
- * readKernelOptions(), under those names; the checks and their messages are lib/validate.ts's.
+ * that open() passes through (`simulator.seed`, `simulator.extensionNsec`) are read by the kernel's
+ * reader, readKernelOptions(), named so; the checks and their messages are lib/validate.ts's.
  */
 import { BACKENDS, envBackend, type BackendChoice } from './backend_choice';
 import { readKernelOptions, SimulatedKernel, type KernelSettings } from './simulator/simulator';

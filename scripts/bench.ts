@@ -7,8 +7,9 @@
  *                 [-- --rounds 3] [-- --seconds 0.5] [-- --section-ns 0] [-- --spin N]
  *
  * It measures the compiled package (dist/), as users run it; --dist PATH measures another build's
- * dist/ (e.g. a checkout of the previous head) with this same script, so that two versions are
- * compared in one session. What an older dist lacks is reported as n/a.
+ * dist/ of 0.4.0 or later (e.g. a checkout of the previous head) with this same script, so that two
+ * versions are compared in one session; a kind of the contention table that build cannot run is
+ * reported as n/a.
  *
  * The contention table: workers 1, 2, 4 and CPUs x4 on one lock, the section a counter increment
  * (--section-ns adds a spin), raw spin lock vs SliceMutex with requests off and on, --rounds
@@ -106,10 +107,9 @@ const HEADER_PAIR = 'native section pair through include/rseq_slice.h (a consume
  * its sources. Or why not, for the report.
  */
 function loadConsumer(
-  native: unknown,
+  native: (typeof Package)['native'],
   progress: boolean,
 ): { consumer: HeaderConsumer; reason?: undefined } | { consumer?: undefined; reason: string } {
-  if (native === undefined) return { reason: 'the measured package has no native API (older than issue 20)' };
   if (native === null) return { reason: "rseq-slice's addon gives no native API here (see detect())" };
   if (HEADER_CONSUMER.stale() !== null) {
     if (progress)

@@ -53,10 +53,17 @@ bool Count(const Napi::CallbackInfo& info, size_t i, const char* name, uint64_t*
 
 Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint64_t n = 0, spin = 0;
-  if (!Count(info, 0, "count", &n) || !Count(info, 1, "spinNs", &spin)) return env.Undefined();
   if (api == nullptr) {
     Napi::Error::New(env, "header_consumer: call init(require('rseq-slice').native) first")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint64_t n = 0, spin = 0;
+  if (!Count(info, 0, "count", &n) || !Count(info, 1, "spinNs", &spin)) return env.Undefined();
+  // Inside a section of this thread (a JavaScript one, on the native backend) every end would be
+  // an inner one (RSEQ_SLICE_NESTED), which is no outcome of a section: refuse instead.
+  if (api->thread()->depth != 0) {
+    Napi::Error::New(env, "header_consumer: sectionLoop: call it outside any section of this thread")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -78,7 +85,7 @@ Napi::Value SectionLoop(const Napi::CallbackInfo& info) {
     }
     long outcome = rseq_slice_end(thread);
     if (outcome < 0) return Napi::Number::New(env, static_cast<double>(outcome));
-    counts[outcome]++;
+    counts[outcome]++;  // an outermost end: RSEQ_SLICE_CLEAN to RSEQ_SLICE_REVOKED
   }
   Napi::Array result = Napi::Array::New(env, 4);
   for (uint32_t i = 0; i < 4; i++) result.Set(i, counts[i]);

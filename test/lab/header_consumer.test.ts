@@ -5,8 +5,10 @@
  */
 import { expect } from 'chai';
 import { detect, native } from '../../lib';
+import { measuredHandle } from '../../lib/lab/bench/handle';
 import { HEADER_CONSUMER, type HeaderConsumer } from '../../scripts/consumer_build';
-import { freshConsumer } from '../support/consumer';
+import { freshConsumer } from '../support/fresh_consumer';
+import { skipBecause } from '../support/skip';
 
 describe('bench: the section pair through the header (scripts/header_consumer)', () => {
   let consumer: HeaderConsumer;
@@ -35,5 +37,24 @@ describe('bench: the section pair through the header (scripts/header_consumer)',
     expect(() => consumer.sectionLoop(1, 0.5)).to.throw(RangeError, /spinNs must be an integer/);
     expect(() => consumer.sectionLoop(1, NaN)).to.throw(RangeError, /spinNs must be an integer/);
     expect(() => consumer.sectionLoop('1' as unknown as number, 0)).to.throw(TypeError, /count must be an integer/);
+  });
+
+  it("refuses to run inside a section of this thread (every end would be an inner one), which its depth shares with JavaScript's", function () {
+    consumer.init(native);
+    // The lab's handle on the native fast path counts its depth in the addon's per-thread state, as
+    // open({ backend: 'native' }) does where the kernel grants.
+    const h = measuredHandle('javascript');
+    if (h.backend !== 'native') skipBecause(this, 'the lab has no native handle here (the addon did not load)');
+    h.enter();
+    try {
+      expect(() => consumer.sectionLoop(1, 0)).to.throw(/call it outside any section of this thread/);
+    } finally {
+      h.exit();
+    }
+    const after = consumer.sectionLoop(1, 0);
+    expect(
+      (after as number[]).reduce((a, b) => a + b),
+      'one section once the JavaScript one ended',
+    ).to.equal(1);
   });
 });

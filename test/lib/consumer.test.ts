@@ -11,13 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detect, native, include, errnoName, explainThreadError } from '../../lib';
 import { addonState, type NativeAddon } from '../../lib/addon/addon';
-import {
-  freshConsumer,
-  TEST_CONSUMER,
-  type ConsumerAddon,
-  type ConsumerCounts,
-  type ThreadExitView,
-} from '../support/consumer';
+import { TEST_CONSUMER, type ConsumerAddon, type ConsumerCounts, type ThreadExitView } from '../support/consumer';
+import { freshConsumer } from '../support/fresh_consumer';
 import { ROOT } from '../support/paths';
 import { fixtureJson } from '../support/child_node';
 import { skipBecause } from '../support/skip';

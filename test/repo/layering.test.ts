@@ -6,8 +6,8 @@
  * not load; and no file of lib/ takes part in an import cycle (type-only imports count: a cycle of
  * types is still two modules that cannot be read one without the other). Across the repository:
  * lib/ imports nothing outside itself, and scripts/ never imports test/ (the tests may use the
- * scripts, not the reverse). And docs/architecture.md names every family directory of lib/, and
- * every file it names exists.
+ * scripts, not the reverse). And docs/architecture.md names every family directory of lib/ (that
+ * the files it names exist is test/repo/named_paths.test.ts's check, for every document).
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';

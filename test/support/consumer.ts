@@ -3,31 +3,15 @@
  * surface, for test/lib/consumer.test.ts, its fixtures and the guest's specs.
  */
 import * as path from 'node:path';
-import type { Context } from 'mocha';
-import { native, type NativeApi } from '../../lib';
-import { consumerBuildUnavailable, ConsumerBuild } from '../../scripts/consumer_build';
+import type { NativeApi } from '../../lib';
+import { ConsumerBuild } from '../../scripts/consumer_build';
 import { ROOT } from './paths';
-import { skipBecause } from './skip';
-
-/**
- * A consumer addon built afresh (node-gyp rebuild) and loaded, or the test skipped saying why: no
- * toolchain here, or rseq-slice's addon gave no table to hand over. Any other build failure (dist/
- * missing, a compile error) fails the test.
- */
-export function freshConsumer<T>(ctx: Context, build: ConsumerBuild): T {
-  const unavailable = consumerBuildUnavailable();
-  if (unavailable !== null) skipBecause(ctx, unavailable);
-  if (native === null) skipBecause(ctx, "rseq-slice's addon did not load here, so there is no table to hand over");
-  const built = build.build();
-  if (!built.ok) throw new Error(built.reason);
-  return require(built.binary) as T;
-}
 
 /**
  * The addon (test/native/consumer/consumer.cc and c_part.c): sections on the JavaScript thread, on
  * libuv pool threads and on std::threads under one contended SpinLock; init's refusals; nesting
- * with JavaScript's sections. test/vm/run.ts (npm run test:vm) builds it on the host before the guest boots:
- * the guest runs the host's root over 9p, so it loads that very file.
+ * with JavaScript's sections. test/vm/run.ts (npm run test:vm) builds it on the host before the
+ * guest boots: the guest runs the host's root over 9p, so it loads that very file.
  */
 export const TEST_CONSUMER = new ConsumerBuild(path.join(ROOT, 'test', 'native', 'consumer'), 'consumer', [
   'consumer.cc',

@@ -16,11 +16,10 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import { detect, native } from '../../lib';
 import { TEST_CONSUMER, type ConsumerAddon, type ConsumerCounts } from '../support/consumer';
-
-const CONSUMER_BINARY = TEST_CONSUMER.binary;
 import { bootDescription, readStats, writeExtensionNsec, statsDelta, withNoise } from './guest';
 import { checkScenarioInvariants, type ScenarioResult } from './scenario';
 
+const CONSUMER_BINARY = TEST_CONSUMER.binary;
 const SECTIONS = Number(process.env.RSEQ_SLICE_VM_CONSUMER_SECTIONS ?? 20_000);
 const POOL_RUNS = 4; // libuv's default pool size: one run per pool thread
 const THREADS = 2;

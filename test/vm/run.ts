@@ -142,7 +142,7 @@ function main(): number {
   const variants = VARIANTS.filter((v) => values.only === undefined || v.name === values.only);
   if (variants.length === 0) {
     console.error(
-      `test-vm: unknown variant ${JSON.stringify(values.only)}; known: ${VARIANTS.map((v) => v.name).join(', ')}`,
+      `test:vm: unknown variant ${JSON.stringify(values.only)}; known: ${VARIANTS.map((v) => v.name).join(', ')}`,
     );
     return 2;
   }
@@ -158,7 +158,7 @@ function main(): number {
     try {
       console.log(TEST_CONSUMER.ensureBuilt());
     } catch (err) {
-      console.error(`test-vm: ${(err as Error).message}`);
+      console.error(`test:vm: ${(err as Error).message}`);
       return 1;
     }
   }
