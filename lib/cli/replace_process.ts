@@ -42,6 +42,61 @@ export function searchPath(command: string, pathVar: string | undefined): { file
   return { errno: sawDenied ? 'EACCES' : 'ENOENT' };
 }
 
+/** The errno name of a failed file operation (EACCES for anything without one). */
+function errnoOf(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && errnoNumber(code) !== undefined ? code : 'EACCES';
+}
+
+/** The first bytes of an ELF executable. */
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+/**
+ * What execve would answer for `file` before it loads anything, checked from here because
+ * process.execve cannot be trusted with a failure: Node 22 and 24 abort the whole process when
+ * execve fails, and Node 26 prints an ExperimentalWarning before it throws. `{ errno }` for the
+ * kernel's refusals (ENOENT, ENOTDIR, EACCES for a non-regular or non-executable file or
+ * interpreter); `{ shell: true }` for an executable with neither an ELF header nor a `#!` line,
+ * which execve refuses with ENOEXEC and execvp then runs with /bin/sh; `{}` when it would run.
+ */
+export function execCheck(file: string): { errno: string } | { shell: true } | Record<string, never> {
+  try {
+    if (!fs.statSync(file).isFile()) return { errno: 'EACCES' };
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch (err) {
+    return { errno: errnoOf(err) };
+  }
+  let header = Buffer.alloc(256);
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      header = header.subarray(0, fs.readSync(fd, header, 0, header.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return {}; // execute-only (mode --x): execve can run what we cannot read
+  }
+  if (header.subarray(0, 4).equals(ELF_MAGIC)) return {};
+  if (header.subarray(0, 2).toString('latin1') !== '#!') return { shell: true };
+  // The interpreter: the first word of the #! line, which the kernel runs in turn.
+  const interpreter =
+    header
+      .subarray(2)
+      .toString('latin1')
+      .split('\n')[0]
+      ?.trim()
+      .split(/[ \t]+/)[0] ?? '';
+  if (interpreter === '') return { errno: 'ENOEXEC' };
+  try {
+    if (!fs.statSync(interpreter).isFile()) return { errno: 'EACCES' };
+    fs.accessSync(interpreter, fs.constants.X_OK);
+  } catch (err) {
+    return { errno: errnoOf(err) };
+  }
+  return {};
+}
+
 function envStrings(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
 }
@@ -64,8 +119,13 @@ export function replaceProcess(command: string, args: readonly string[], env: No
   if (typeof execve === 'function') {
     const found = searchPath(command, env.PATH);
     if ('errno' in found) return found.errno;
+    const check = execCheck(found.file);
+    if ('errno' in check) return check.errno;
+    // execvp's answer to ENOEXEC: the file is a shell script without a #! line.
+    const [file, argv] =
+      'shell' in check ? ['/bin/sh', ['/bin/sh', found.file, ...args]] : [found.file, [command, ...args]];
     try {
-      execve.call(process, found.file, [command, ...args], env);
+      execve.call(process, file, argv, env);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (typeof code === 'string' && errnoNumber(code) !== undefined) return code;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { addonState } from '../../lib/addon/addon';
 import { execFailureStatus } from '../../lib/cli/commands/exec';
 import { mergeTunable } from '../../lib/kernel/glibc_tunables';
-import { searchPath } from '../../lib/cli/replace_process';
+import { execCheck, searchPath } from '../../lib/cli/replace_process';
 import { DIST, ROOT } from '../support/paths';
 import { skipBecause } from '../support/skip';
 
@@ -90,6 +90,36 @@ describe('searchPath (what execvp would run)', () => {
   });
 });
 
+describe('execCheck (what execve would answer, asked before process.execve)', () => {
+  let dir = '';
+  const file = (name: string, text: string, mode: number): string => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text, { mode });
+    return f;
+  };
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-slice-execve-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('runs an ELF executable and a script whose interpreter exists', () => {
+    expect(execCheck(process.execPath)).to.deep.equal({});
+    expect(execCheck(file('script', '#! /bin/sh -e\necho\n', 0o755))).to.deep.equal({});
+  });
+
+  it('ENOENT for a missing file or #! interpreter, ENOTDIR through a file, EACCES for a directory or no x bit', () => {
+    expect(execCheck(path.join(dir, 'missing'))).to.deep.equal({ errno: 'ENOENT' });
+    expect(execCheck(file('orphan', '#!/no/such/interpreter\n', 0o755))).to.deep.equal({ errno: 'ENOENT' });
+    expect(execCheck(path.join(NOT_EXECUTABLE, 'x'))).to.deep.equal({ errno: 'ENOTDIR' });
+    expect(execCheck(dir)).to.deep.equal({ errno: 'EACCES' });
+    expect(execCheck(NOT_EXECUTABLE)).to.deep.equal({ errno: 'EACCES' });
+    expect(execCheck(file('dir-interpreter', `#!${dir}\n`, 0o755))).to.deep.equal({ errno: 'EACCES' });
+    expect(execCheck(file('empty-line', '#!\n', 0o755))).to.deep.equal({ errno: 'ENOEXEC' });
+  });
+
+  it('an executable with neither an ELF header nor #! goes to /bin/sh, as execvp does after ENOEXEC', () => {
+    expect(execCheck(file('bare', 'echo hi\n', 0o755))).to.deep.equal({ shell: true });
+  });
+});
+
 describe('rseq-slice exec', () => {
   it('exit status 126 for a command that cannot run, 127 for one that is not found (as shells)', () => {
     expect(execFailureStatus('ENOENT')).to.equal(127);
@@ -136,6 +166,25 @@ describe('rseq-slice exec', () => {
       it('gives the command stdin and stdout, and its arguments after the first operand untouched (--help too)', () => {
         expect(cli(['exec', 'cat'], env, 'through stdin\n').stdout).to.equal('through stdin\n');
         expect(cli(['exec', 'printf', '%s,', '--help', '-h', '--'], env).stdout).to.equal('--help,-h,--,');
+      });
+
+      it('runs an executable without a #! line with /bin/sh, as execvp does; 127 ENOENT when a #! interpreter is missing', () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-slice-exec-scripts-'));
+        try {
+          const bare = path.join(dir, 'bare');
+          fs.writeFileSync(bare, 'printf "%s," "$@"\n', { mode: 0o755 });
+          const r = cli(['exec', '--', bare, 'a b', '-c'], env);
+          expect(r.stderr).to.equal('');
+          expect(r.stdout).to.equal('a b,-c,');
+          expect(r.status).to.equal(0);
+          const orphan = path.join(dir, 'orphan');
+          fs.writeFileSync(orphan, '#!/no/such/interpreter\n', { mode: 0o755 });
+          const missing = cli(['exec', '--', orphan], env);
+          expect(missing.stderr).to.match(/^rseq-slice exec: cannot run ".*orphan": ENOENT /);
+          expect(missing.status).to.equal(127);
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
       });
 
       it('127 with ENOENT named for a command that does not exist, 126 with EACCES for one that is not executable', () => {
