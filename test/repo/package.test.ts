@@ -41,6 +41,20 @@ describe('packaging: npm pack → install with scripts disabled → require', fu
     expect(fs.existsSync(path.join(installed, 'dist', 'index.d.ts'))).to.equal(true);
   });
 
+  // packedTarball() itself fails when the pack changed the repository's package.json.
+  it('the packed manifest has no prepare script (it is for git installs), and postpack left no copy behind', () => {
+    const packed = JSON.parse(fs.readFileSync(path.join(unpackedTarball(), 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const own = fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8');
+    const ownScripts = (JSON.parse(own) as { scripts: Record<string, string> }).scripts;
+    expect(ownScripts.prepare, 'the repository keeps its prepare').to.be.a('string');
+    expect(packed.scripts).to.not.have.property('prepare');
+    const { prepare: _, ...rest } = ownScripts;
+    expect(packed.scripts, 'every other script as it is').to.deep.equal(rest);
+    expect(fs.existsSync(path.join(ROOT, 'package.json.prepack')), 'postpack restored the manifest').to.equal(false);
+  });
+
   it('every shipped binary requires no symbol version above glibc 2.28 / GCC 8', function () {
     const missing = readelfMissing();
     if (missing) skipUnlessCi(this, missing);

@@ -22,8 +22,15 @@ export function packedTarball(): string {
   if (tarball !== undefined) return tarball;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rseq-slice-pack-'));
   process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+  // prepack strips the prepare script from package.json and postpack restores it (scripts/pack-manifest.ts).
+  const manifest = path.join(ROOT, 'package.json');
+  const before = fs.readFileSync(manifest, 'utf8');
   // prepack (tsc + prebuildify) prints to stdout too, so find the tarball on disk instead.
   execFileSync('npm', ['pack', '--pack-destination', work], { cwd: ROOT, stdio: 'ignore' });
+  if (fs.readFileSync(manifest, 'utf8') !== before)
+    throw new Error(
+      'npm pack left package.json changed: postpack (scripts/pack-manifest.ts restore) did not restore it',
+    );
   const packed = fs.readdirSync(work).filter((f) => f.endsWith('.tgz'));
   if (packed.length !== 1) throw new Error(`npm pack left ${packed.length} tarballs in ${work}`);
   tarball = path.join(work, packed[0] as string);
