@@ -3,7 +3,8 @@
  * scripts/other-node.ts fetches them, .ci/run first). That Node's bin/ goes first on PATH, so every
  * `node` a test starts (children, npm and its prepack, node-gyp, prebuildify) is that release, and
  * the consumer addons build against its own headers (from its installation, with --nodedir). Prints one
- * line per release (passing, pending, failing, seconds).
+ * line per release (passing, pending, failing, seconds), and fails a release whose consumer addon
+ * was not built with that release's own headers.
  *
  *   node -r tsx/cjs test/nodes/run.ts [--if-fetched] [--node MAJOR]... [--list]
  * --if-fetched: a release not in the cache is skipped with the reason printed (what `npm test`
@@ -58,6 +59,16 @@ export function matrixSpecs(): string[] {
     .sort();
 }
 
+/** The headers node-gyp last built the tests' consumer addon with (its config.gypi's nodedir), or null. */
+function consumerNodedir(): string | null {
+  try {
+    const config = fs.readFileSync(path.join(ROOT, 'test', 'native', 'consumer', 'build', 'config.gypi'), 'utf8');
+    return /"nodedir": "([^"]+)"/.exec(config)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 interface Row {
   node: string;
   result: string;
@@ -101,7 +112,7 @@ function main(): number {
       continue;
     }
     console.log(`== Node ${n.version} (${n.node}): ${specs.length} spec files`);
-    const env = { ...process.env, PATH: `${n.bin}${path.delimiter}${process.env.PATH ?? ''}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${n.bin}${path.delimiter}${process.env.PATH ?? ''}` };
     // Another release's headers for node-gyp: its own installation's, never a download.
     delete env.npm_config_nodedir;
     const started = Date.now();
@@ -111,8 +122,21 @@ function main(): number {
     const seconds = Math.round((Date.now() - started) / 1000);
     const count = (what: string): string => new RegExp(`(\\d+) ${what}`).exec(r.stdout)?.[1] ?? '0';
     const summary = `${count('passing')} passing, ${count('pending')} pending, ${count('failing')} failing`;
-    rows.push({ node: n.version, result: r.status === 0 ? summary : `FAILED (exit ${r.status}): ${summary}`, seconds });
-    if (r.status !== 0) failed = true;
+    // test/lib/consumer.test.ts rebuilt the consumer addon under this release: with its own headers?
+    const headers = consumerNodedir();
+    const wrongHeaders =
+      headers === n.prefix
+        ? ''
+        : `; the consumer addon was built against ${headers ?? 'no recorded headers'}, not ${n.prefix}`;
+    const ok = r.status === 0 && wrongHeaders === '';
+    rows.push({
+      node: n.version,
+      result: ok
+        ? `${summary}; consumer addon built with its headers`
+        : `FAILED (exit ${r.status}): ${summary}${wrongHeaders}`,
+      seconds,
+    });
+    if (!ok) failed = true;
   }
   console.log('\nNode matrix (test/nodes/run.ts):');
   for (const row of rows)
