@@ -40,7 +40,7 @@ export async function withNoise<T>(run: () => Promise<T>): Promise<T> {
 /** "kernel 7.2.13, command line: …" for describe() titles. */
 export function bootDescription(): string {
   const cmdline = readKernelCommandLine();
-  return `kernel ${os.release()}, command line "${cmdline}", GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(unset)'}`;
+  return `kernel ${os.release()}, node ${process.version}, command line "${cmdline}", GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(unset)'}`;
 }
 
 /** The debugfs slice counters, parsed by the library's own parser (lib/kernel/rseq_stats.ts). */

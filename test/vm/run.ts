@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { glibcRuntime, GLIBC_SUITES, type GlibcSuite } from '../../scripts/other-glibc';
+import { otherNode, type NodeMajor } from '../../scripts/other-node';
 import { ROOT } from '../support/paths';
 import { TEST_CONSUMER } from '../support/consumer';
 
@@ -27,6 +28,8 @@ interface Variant {
   glibcOff: boolean;
   /** Run node under this Debian suite's glibc (its loader from scripts/other-glibc.ts) instead of the host's. */
   glibc?: GlibcSuite;
+  /** Run this official Node release (scripts/other-node.ts) instead of the host's node, first on PATH. */
+  node?: NodeMajor;
   /** Each entry: [pin to CPU 1?, spec file]; each runs in its own process in the same boot. */
   specs: Array<[boolean, string]>;
 }
@@ -59,6 +62,17 @@ const VARIANTS: Variant[] = [
       [true, 'native-nesting.vm.ts'],
       [true, CONSUMER_SPEC],
       [true, 'examples.vm.ts'],
+    ],
+  },
+  {
+    // The Node services run: real grants on the JavaScript fast path, SliceMutex, workers and fork
+    // (optimized.vm.ts, with debugfs's counters) and through the native API (the consumer addon).
+    name: 'node-24',
+    node: 24,
+    glibcOff: true,
+    specs: [
+      [true, 'optimized.vm.ts'],
+      [true, CONSUMER_SPEC],
     ],
   },
   { name: 'boot-disabled', append: 'rseq_slice_ext=0', glibcOff: true, specs: [[false, 'boot-disabled.vm.ts']] },
@@ -98,6 +112,10 @@ function missing(kernels: string[]): string | null {
  * is why the variant skips (its runtime is not at hand).
  */
 function nodeCommand(v: Variant, fetch: boolean): string[] | string {
+  if (v.node !== undefined) {
+    const n = otherNode(v.node, fetch);
+    return n.ok ? [n.node] : n.reason;
+  }
   if (v.glibc === undefined) return ['node'];
   const rt = glibcRuntime(v.glibc, fetch);
   return rt.ok ? rt.node : rt.reason;
@@ -111,6 +129,8 @@ function runVariant(kernel: string, v: Variant, node: string[]): boolean {
   const args = ['--kernel', kernel, '--cpus', '2', '--timeout', '1800'];
   if (v.append) args.push('--append', v.append);
   const env = { ...process.env };
+  // What the specs start by name (node, npm's node) is that release too.
+  if (v.node !== undefined) env.PATH = `${path.dirname(node[0] as string)}${path.delimiter}${env.PATH ?? ''}`;
   if (v.glibcOff) env.GLIBC_TUNABLES = GLIBC_OFF;
   else delete env.GLIBC_TUNABLES;
   console.log(
