@@ -4,7 +4,7 @@
  * scale operation is below the timer's resolution); figures are median ns per operation.
  *
  *   npm run bench [-- --json] [-- --time MS] [-- --no-contended] [-- --dist PATH]
- *                 [-- --rounds 3] [-- --seconds 0.5] [-- --section-ns 0] [-- --spin N]
+ *                 [-- --rounds 3] [-- --seconds 0.5] [-- --section-ns 0] [-- --spin N] [-- --no-nodes]
  *
  * It measures the compiled package (dist/), as users run it; --dist PATH measures another build's
  * dist/ of 0.4.0 or later (e.g. a checkout of the previous head) with this same script, so that two
@@ -26,6 +26,11 @@
  * builds with node-gyp when its binary is missing or stale) with rseq-slice's own native loop (the addon's
  * sectionLoop): the same C++ loop, on the same area; the goal is skipped, with the reason, where
  * the consumer cannot be built or has no table.
+ *
+ * The fast path per Node release (scripts/bench_nodes.ts): the JavaScript pair, run(fn), cpu() and
+ * an uncontended SliceMutex under this node and each fetched release of scripts/other-node.ts, in
+ * rotated rounds, with each release's ratio to Node 24; --no-nodes leaves it out (so does --dist:
+ * the probe measures this checkout's dist/).
  */
 import { Bench } from 'tinybench';
 import { spread } from '../lib/lab/bench/stats';
@@ -40,6 +45,7 @@ import type * as HandleModule from '../dist/lab/bench/handle';
 import type * as Package from '../dist';
 import { HEADER_CONSUMER, type HeaderConsumer } from './consumer_build';
 import { formatGoal, judge, type Goal } from './bench_goals';
+import { benchAcrossNodes, formatAcrossNodes } from './bench_nodes';
 import type * as HostContention from '../lib/lab/bench/host_contention';
 
 // The contention figures come from the lab's benchmark, compiled: its workers run dist/lab/bench/worker.js.
@@ -47,6 +53,8 @@ const { formatHoldTimes, formatLockTable, measureHoldTimes, runLockTable, summar
   require('../dist/lab/bench/host_contention') as typeof HostContention;
 
 const INNER = 1000;
+/** Rounds of the per-Node figures (a fresh process per release and round). */
+const NODE_ROUNDS = 9;
 /** Rounds of the goals' interleaved run (each task timed for --time / 5 ms per round, at least 20). */
 const GOAL_ROUNDS = 7;
 
@@ -140,6 +148,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '0.5' },
       'section-ns': { type: 'string', default: '0' },
       spin: { type: 'string' },
+      'no-nodes': { type: 'boolean' },
     },
   });
   const time = values.time === undefined ? 500 : Number(values.time);
@@ -409,6 +418,7 @@ async function main(): Promise<void> {
     );
   }
   const tableRows = summarizeLockTable(table);
+  const acrossNodes = values['no-nodes'] || values.dist !== undefined ? undefined : benchAcrossNodes(NODE_ROUNDS, 300);
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -421,7 +431,15 @@ async function main(): Promise<void> {
   if (values.json) {
     console.log(
       JSON.stringify(
-        { machine, inner: INNER, figures, goals: goalResults, contended, table: { runs: table, rows: tableRows } },
+        {
+          machine,
+          inner: INNER,
+          figures,
+          goals: goalResults,
+          contended,
+          table: { runs: table, rows: tableRows },
+          acrossNodes,
+        },
         null,
         2,
       ),
@@ -472,6 +490,10 @@ async function main(): Promise<void> {
   for (const issue of [...new Set(goalResults.map((g) => g.issue))]) {
     console.log(`\ngoals (issue ${issue}), ${GOAL_ROUNDS} rounds interleaved, per-round median (min–max):`);
     for (const g of goalResults) if (g.issue === issue) for (const line of formatGoal(g)) console.log(line);
+  }
+  if (acrossNodes) {
+    console.log('');
+    for (const line of formatAcrossNodes(acrossNodes)) console.log(line);
   }
   if (sink === 0.5 || clean === 0.5) console.log(''); // keep `sink` and `clean` observable
 }
