@@ -14,7 +14,7 @@ const MANIFEST = path.join(__dirname, '..', 'package.json');
 const KEPT = `${MANIFEST}.prepack`;
 
 /** package.json's text without scripts.prepare (its other bytes as they were formatted). */
-export function withoutPrepare(text: string): string {
+function withoutPrepare(text: string): string {
   const manifest = JSON.parse(text) as { scripts?: Record<string, string> };
   if (manifest.scripts?.prepare === undefined) return text;
   delete manifest.scripts.prepare;

@@ -56,8 +56,9 @@ const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
  * process.execve cannot be trusted with a failure: Node 22 and 24 abort the whole process when
  * execve fails, and Node 26 prints an ExperimentalWarning before it throws. `{ errno }` for the
  * kernel's refusals (ENOENT, ENOTDIR, EACCES for a non-regular or non-executable file or
- * interpreter); `{ shell: true }` for an executable with neither an ELF header nor a `#!` line,
- * which execve refuses with ENOEXEC and execvp then runs with /bin/sh; `{}` when it would run.
+ * interpreter); `{ shell: true }` for an executable with neither an ELF header nor a `#!` line
+ * naming an interpreter, which execve refuses with ENOEXEC and execvp then runs with /bin/sh;
+ * `{}` when it would run.
  */
 export function execCheck(file: string): { errno: string } | { shell: true } | Record<string, never> {
   try {
@@ -87,7 +88,7 @@ export function execCheck(file: string): { errno: string } | { shell: true } | R
       .split('\n')[0]
       ?.trim()
       .split(/[ \t]+/)[0] ?? '';
-  if (interpreter === '') return { errno: 'ENOEXEC' };
+  if (interpreter === '') return { shell: true }; // execve: ENOEXEC, so execvp runs it with /bin/sh
   try {
     if (!fs.statSync(interpreter).isFile()) return { errno: 'EACCES' };
     fs.accessSync(interpreter, fs.constants.X_OK);
