@@ -489,6 +489,9 @@ export class SimulatedThread {
   sliceYield(options: SyscallOptions = {}): 0 | 1 {
     this.alive();
     if (!this.kernel.extensionAbi) fail('rseq_slice_yield', 'ENOSYS', 'no such system call before Linux 7.0');
+    // kernel/sys_ni.c COND_SYSCALL(rseq_slice_yield): kernel/rseq.c defines it only with the option.
+    if (!this.kernel.configured)
+      fail('rseq_slice_yield', 'ENOSYS', 'the kernel is built without CONFIG_RSEQ_SLICE_EXTENSION');
     return this.syscallEntry(true, entryNsOption('sliceYield', options)) ? 1 : 0;
   }
 
