@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "function_table.h"
+#include "monotonic_clock.h"
 #include "napi_args.h"
 #include "rseq_abi.h"
 #include "rseq_area.h"
@@ -76,6 +78,113 @@ Napi::Value ForkProbe(const Napi::CallbackInfo& info) {
 
 Napi::Value OwnAreas(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), OwnAreasRegistered()); }
 
+// What `rseq-slice check` does at the instant the kernel grants (lib/lab/conformance/instants.ts
+// names them; the numbers are that file's).
+enum class Instant : uint32_t {
+  kSyscall = 0,          // getppid() while granted (R19)
+  kDisable = 1,          // prctl(SET, 0) while granted, then SET 1 again (R21)
+  kHold = 2,             // keep spinning until the kernel ends the grant (R17, R18)
+  kYield = 3,            // rseq_slice_yield() while granted (R20)
+  kUngrantedSyscall = 4  // request set, getppid() at once, no grant awaited (R27)
+};
+constexpr uint32_t kInstantCount = 5;
+
+// Sets `request` on the calling thread's area and spins until the kernel grants (the word reads
+// granted = 1) or `waitNs` passes; between attempts the kernel may clear the word without a grant
+// (the thread was scheduled, or other work was pending), and the request is set again. Then does
+// `action` at once, with nothing but loads and the clock (vDSO) in between, and reports what the
+// kernel left: [granted, waitedNs, attempts, answer, wordAfter, flagsAfter, getAfter, heldNs,
+// ended, laterYield]. The competing thread that makes the kernel want the CPU is the caller's.
+Napi::Value GrantInstant(const Napi::CallbackInfo& info) {
+  Args args(info, "grantInstant");
+  uint32_t action = 0;
+  uint64_t waitNs = 0;
+  uint64_t holdLimitNs = 0;
+  if (!args.Uint32(0, "action", &action) || !args.Integer(1, "waitNs", 1, 60000000000ull, &waitNs) ||
+      !args.Integer(2, "holdLimitNs", 1, 10000000000ull, &holdLimitNs))
+    return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  if (action >= kInstantCount) {
+    Napi::RangeError::New(env, "grantInstant: action must be 0 to 4").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const AreaState& s = CurrentAreaState();
+  if (!s.area || s.length <= ORIG_RSEQ_SIZE) return Napi::Number::New(env, -ENXIO);
+  volatile uint32_t* word = &s.area->slice_ctrl.all;
+  const volatile uint32_t* flags = &s.area->flags;
+  constexpr uint32_t kRequest = 1u << RSEQ_SLICE_EXT_REQUEST_BIT;
+  constexpr uint32_t kGranted = 1u << 8;  // the `granted` byte, little-endian
+  double out[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  auto finish = [&]() {
+    Napi::Array result = Napi::Array::New(env, 10);
+    for (uint32_t i = 0; i < 10; i++) result.Set(i, out[i]);
+    return result;
+  };
+  // Clears `request` in one locked instruction (the kernel writes the word only at an interrupt
+  // return, which cannot split it), and ends a grant that came meanwhile with a yield: a plain
+  // store of 0 over a grant is what rseq_debug=1 kills (R24). The yield's answer, or 0.
+  auto dropRequest = [&]() -> double {
+    uint32_t old = __atomic_fetch_and(word, ~kRequest, __ATOMIC_RELAXED);
+    return old & kRequest ? 0 : static_cast<double>(SliceYield());
+  };
+  const auto act = static_cast<Instant>(action);
+  if (act == Instant::kUngrantedSyscall) {
+    *word = kRequest;
+    long ppid = syscall(SYS_getppid);
+    out[4] = *word;
+    out[2] = 1;
+    out[3] = ppid == getppid() ? 1 : 0;  // the syscall answered as outside any section
+    out[9] = dropRequest();
+    return finish();
+  }
+  const uint64_t start = MonotonicNs();
+  const uint64_t deadline = start + waitNs;
+  uint32_t attempts = 0;
+  uint32_t seen = 0;
+  uint64_t now = start;
+  do {
+    *word = kRequest;
+    attempts++;
+    while ((seen = *word) == kRequest && now < deadline) now = MonotonicNs();
+  } while (seen != kGranted && now < deadline);
+  out[1] = static_cast<double>(now - start);
+  out[2] = attempts;
+  if (seen != kGranted) {
+    out[9] = dropRequest();
+    return finish();
+  }
+  const uint64_t grantedAt = now;
+  out[0] = 1;
+  long answer = 0;
+  switch (act) {
+    case Instant::kSyscall: answer = syscall(SYS_getppid) == getppid() ? 1 : 0; break;
+    case Instant::kDisable: answer = SliceExtPrctl(PR_RSEQ_SLICE_EXTENSION_SET, 0, 0, 0); break;
+    case Instant::kYield: answer = SliceYield(); break;
+    case Instant::kHold: {
+      // The time of the last read that still saw the grant, and whether the kernel ended it in time.
+      uint64_t last = grantedAt;
+      for (;;) {
+        uint64_t t = MonotonicNs();
+        if (*word != kGranted) break;
+        last = t;
+        if (t >= grantedAt + holdLimitNs) break;
+      }
+      out[7] = static_cast<double>(last - grantedAt);
+      out[8] = *word == kGranted ? 0 : 1;
+      break;
+    }
+    case Instant::kUngrantedSyscall: break;
+  }
+  out[3] = static_cast<double>(answer);
+  out[4] = *word;
+  out[5] = *flags;
+  out[6] = static_cast<double>(SliceExtPrctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0));
+  // The grant is over by now on a conforming kernel (the GET above is a syscall): this answers 0.
+  out[9] = static_cast<double>(SliceYield());
+  if (act == Instant::kDisable) SliceExtPrctl(PR_RSEQ_SLICE_EXTENSION_SET, PR_RSEQ_SLICE_EXT_ENABLE, 0, 0);
+  return finish();
+}
+
 }  // namespace
 
 Napi::Object Diagnostics(Napi::Env env) {
@@ -83,7 +192,8 @@ Napi::Object Diagnostics(Napi::Env env) {
                              {"rawUnregister", RawUnregister},
                              {"rawFlags", RawFlags},
                              {"forkProbe", ForkProbe},
-                             {"ownAreas", OwnAreas}});
+                             {"ownAreas", OwnAreas},
+                             {"grantInstant", GrantInstant}});
 }
 
 }  // namespace rseq_slice

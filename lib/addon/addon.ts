@@ -57,6 +57,11 @@ export interface NativeDiagnostics {
   forkProbe(): number;
   /** The addon's own areas registered now, process-wide (they are unregistered at thread exit). */
   ownAreas(): number;
+  /**
+   * Requests a grant on this thread's area, waits up to `waitNs` for it, then does the action
+   * (lib/lab/conformance/instants.ts): the ten numbers it reports, or -ENXIO without an optimized area.
+   */
+  grantInstant(action: number, waitNs: number, holdLimitNs: number): number[] | number;
 }
 
 /**

@@ -46,6 +46,15 @@ describe('rseq-slice check', () => {
     expect(['pre-7.0', 'built without', 'disabled at boot', 'enabled']).to.include(report.model);
   });
 
+  it('--json --quick: the basis of the model, the failed rule ids, the duration', () => {
+    const r = cli('--json', '--quick');
+    const report = JSON.parse(r.stdout) as { basis: string; failed: string[]; quick: boolean; durationMs: number };
+    expect(report.basis).to.match(/^prctl GET answered/);
+    expect(report.failed).to.deep.equal(r.status === 0 ? [] : report.failed);
+    expect(report.quick).to.equal(true);
+    expect(report.durationMs).to.be.greaterThan(0);
+  });
+
   it('bad usage exits 2 with the reason', () => {
     const r = cli('--seconds', '0');
     expect(r.status).to.equal(2);
@@ -63,6 +72,15 @@ describe('rseq-slice check', () => {
     expect(r5.status).to.equal('FAIL');
     expect(r5.detail).to.contain('no registration: SET 1: kernel ENOTSUPP flags=0x0, expected ENXIO flags=0x0');
     expect(judged.find((r) => r.rule === 'R3')!.status).to.equal('pass');
+  });
+
+  it('a 7.x kernel answering EINVAL, as a kernel before 7.0 would, fails R2 against the built-without model', () => {
+    const without = judgeTranscript(abiTranscript(simulatorTarget({ configured: false })), 'built without');
+    expect(without.filter((r) => r.status === 'FAIL')).to.deep.equal([]);
+    const judged = judgeTranscript(abiTranscript(simulatorTarget({ extensionAbi: false })), 'built without');
+    const r2 = judged.find((r) => r.rule === 'R2')!;
+    expect(r2.status).to.equal('FAIL');
+    expect(r2.detail).to.contain('no registration: GET: kernel EINVAL flags=0x0, expected ENOTSUPP flags=0x0');
   });
 
   it('the models differ: an enabled kernel judged as disabled at boot fails R5, R8 and R9', () => {

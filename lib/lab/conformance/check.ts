@@ -15,6 +15,7 @@ import { GLIBC_RSEQ_TUNABLE, mergeTunable } from '../../kernel/glibc_tunables';
 import { EXTENSION_NSEC_FILE, readExtensionNsecText, writeExtensionNsecText } from '../../kernel/knobs';
 import type { SimulatedKernelOptions } from '../../simulator/simulator';
 import type { GrantProbe, ProbeOutput } from './probe';
+import { judgeInstants } from './instants';
 import { RULES } from './rules';
 import { abiTranscript, simulatorTarget, type TranscriptStep } from './transcript';
 
@@ -31,6 +32,8 @@ export interface RuleResult {
 export interface ConformanceReport {
   kernel: string;
   model: KernelModel;
+  /** Why this model: the release and what prctl GET answered. */
+  basis: string;
   /** detect()'s verdict on this process, for context. */
   detection: string;
   /** Steps of the ABI transcript compared. */
@@ -38,11 +41,19 @@ export interface ConformanceReport {
   rules: RuleResult[];
   /** Every applicable rule passed. */
   conforms: boolean;
+  /** The rules that failed, in table order (empty when it conforms). */
+  failed: string[];
+  /** Whether the chosen instants ran with fewer trials (--quick). */
+  quick: boolean;
+  /** Wall-clock milliseconds the check took, children included. */
+  durationMs: number;
 }
 
 export interface ConformanceOptions {
   /** Seconds of enabled sections in the grant scenario (default 1). */
   seconds?: number;
+  /** Fewer trials of each chosen instant (instants.ts), for a faster run. */
+  quick?: boolean;
 }
 
 const SIMULATOR: Record<KernelModel, Pick<SimulatedKernelOptions, 'bootEnabled' | 'configured' | 'extensionAbi'>> = {
@@ -55,8 +66,48 @@ const SIMULATOR: Record<KernelModel, Pick<SimulatedKernelOptions, 'bootEnabled' 
 /** Thrown when the check cannot run at all (not Linux, no addon, a child that failed). */
 export class CheckUnavailable extends Error {}
 
-/** Classifies the kernel from detect() and prctl GET, which answers on every 7.x kernel. */
-function kernelModel(): { model: KernelModel; detection: string } {
+/** The release's major and minor numbers (`7.2.13-amd64` → [7, 2]), or null when unreadable. */
+export function releaseVersion(release: string): [number, number] | null {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+/**
+ * The model a kernel must match, from its release and what prctl GET answered (null: a value, no
+ * errno). kernel/sys.c answers EINVAL to an unknown prctl option; every release from 7.0, where
+ * the extension merged, knows PR_RSEQ_SLICE_EXTENSION and answers ENOTSUPP when built without it
+ * (include/linux/rseq.h). So EINVAL means "before 7.0" only on a release before 7.0: on 7.x it is
+ * judged against the built-without model, whose every prctl step then fails R2. A kernel before
+ * 7.0 that answers (a backport) is judged by its answers. Exported for tests.
+ */
+export function inferModel(
+  release: string,
+  getErrno: string | null,
+  bootParam: string | null,
+): { model: KernelModel; basis: string } {
+  const v = releaseVersion(release);
+  const seven = v !== null && v[0] >= 7;
+  const name = v === null ? `release ${JSON.stringify(release)} (version unreadable)` : `a ${v[0]}.${v[1]} kernel`;
+  if (getErrno === 'EINVAL')
+    return seven
+      ? {
+          model: 'built without',
+          basis: `prctl GET answered EINVAL on ${name}: every 7.x kernel knows the option (ENOTSUPP when built without the extension), so it is judged as built without`,
+        }
+      : { model: 'pre-7.0', basis: `prctl GET answered EINVAL on ${name}: the option predates this kernel` };
+  const backport = seven || v === null ? '' : ' (the extension on a kernel before 7.0: a backport)';
+  if (getErrno === 'ENOTSUPP')
+    return { model: 'built without', basis: `prctl GET answered ENOTSUPP on ${name}${backport}` };
+  if (getErrno !== null) throw new CheckUnavailable(`prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with ${getErrno}`);
+  const off = bootParam !== null && /^(0|off|n|no|false)$/i.test(bootParam);
+  return {
+    model: off ? 'disabled at boot' : 'enabled',
+    basis: `prctl GET answered on ${name}${backport}${off ? `, booted with rseq_slice_ext=${bootParam}` : ''}`,
+  };
+}
+
+/** Classifies the kernel from its release, detect() and prctl GET, which answers on every 7.x kernel. */
+function kernelModel(): { model: KernelModel; basis: string; detection: string } {
   const d = detect();
   const detection = d.sliceExtension.available
     ? 'the slice extension is available to this process'
@@ -65,13 +116,7 @@ function kernelModel(): { model: KernelModel; detection: string } {
   const { addon, error } = addonState();
   if (!addon) throw new CheckUnavailable(`the native addon did not load (${error})`);
   const get = addon.prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0, 0, 0);
-  // kernel/sys.c: an unknown prctl option is EINVAL; a 7.x kernel without the feature: ENOTSUPP.
-  const errno = get < 0 ? errnoName(-get) : null;
-  if (errno === 'EINVAL') return { model: 'pre-7.0', detection };
-  if (errno === 'ENOTSUPP') return { model: 'built without', detection };
-  if (errno !== null) throw new CheckUnavailable(`prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with ${errno}`);
-  const param = d.sliceExtension.bootParam;
-  return { model: param !== null && /^(0|off|n|no|false)$/i.test(param) ? 'disabled at boot' : 'enabled', detection };
+  return { ...inferModel(os.release(), get < 0 ? errnoName(-get) : null, d.sliceExtension.bootParam), detection };
 }
 
 function runProbe(args: string[], pinCpu: number | null): ProbeOutput {
@@ -197,6 +242,7 @@ function checkGrants(g: GrantProbe, seconds: number, f: Findings): void {
       `no preemption landed in any of ${e.sections} sections in ${seconds} s (timing; run again, or longer with --seconds)`,
     );
   if (e.yielded > 0) f.add('R20', 'pass', `${e.yielded} yields after a grant answered 1`);
+  for (const v of judgeInstants(g.instants)) f.add(v.rule, v.status, v.detail);
   const k = g.kernel;
   if ('unreadable' in k) {
     f.add('R18', 'n/a', `debugfs rseq/stats is not readable (${k.unreadable}): needs root and a mounted debugfs`);
@@ -254,14 +300,10 @@ function checkExtensionLength(f: Findings): void {
 const NOT_CHECKED: Record<string, string> = {
   R7: 'would kill the probe (SIGSEGV): the simulator rule and the guest debug variant cover it',
   R16: 'needs other exit work pending at a chosen interrupt: a simulator rule',
-  R17: 'needs a second interrupt at a chosen instant inside a grant: a simulator rule; the guest suite checks the counters',
-  R19: 'needs a syscall at a chosen instant inside a grant: a simulator rule; the guest suite checks the counters',
-  R21: 'needs a disable at a chosen instant inside a grant: a simulator rule',
   R22: 'needs timers of several threads at chosen instants: a simulator rule',
   R24: 'a SIGSEGV rule the kernel enforces only with rseq_debug=1: the guest debug variant covers it',
   R25: 'a SIGSEGV rule the kernel enforces only with rseq_debug=1: the guest debug variant covers it',
   R26: 'a SIGSEGV rule the kernel enforces only with rseq_debug=1: the guest debug variant covers it',
-  R27: 'needs a syscall inside a section that got no grant at a chosen instant: a simulator rule',
   R28: 'a SIGSEGV rule the kernel enforces only with rseq_debug=1: the guest debug variant covers it',
   R29: 'would kill the probe (SIGSEGV): the simulator rule covers it',
   R30: 'argument checks of the simulator API, not kernel behaviour',
@@ -269,20 +311,21 @@ const NOT_CHECKED: Record<string, string> = {
 
 /** Runs the whole check. Throws CheckUnavailable when it cannot run at all. */
 export function checkConformance(options: ConformanceOptions = {}): ConformanceReport {
+  const started = process.hrtime.bigint();
   const seconds = options.seconds ?? 1;
-  const { model, detection } = kernelModel();
+  const { model, basis, detection } = kernelModel();
   const f = new Findings();
   const abi = runProbe(['abi'], null);
   if (!('abi' in abi))
     throw new CheckUnavailable(`the ABI transcript child failed: ${'error' in abi ? abi.error : 'no transcript'}`);
   compareTranscripts(abi.abi, abiTranscript(simulatorTarget(SIMULATOR[model])), model, f);
-  const scenarioRules = ['R13', 'R14', 'R15', 'R18', 'R20'];
+  const scenarioRules = ['R13', 'R14', 'R15', 'R17', 'R18', 'R19', 'R20', 'R21', 'R27'];
   if (model === 'enabled') {
     const cpu = pinTarget();
     if (cpu === null) {
       f.addAll(scenarioRules, 'n/a', 'taskset (util-linux) not found: the grant scenario must run pinned to one CPU');
     } else {
-      const g = runProbe(['grants', String(seconds)], cpu);
+      const g = runProbe(['grants', String(seconds), ...(options.quick ? ['quick'] : [])], cpu);
       if (!('grants' in g))
         throw new CheckUnavailable(`the grant scenario child failed: ${'error' in g ? g.error : 'no result'}`);
       checkGrants(g.grants, seconds, f);
@@ -299,12 +342,17 @@ export function checkConformance(options: ConformanceOptions = {}): ConformanceR
     );
   for (const [rule, why] of Object.entries(NOT_CHECKED)) f.add(rule, 'n/a', why);
   const rules = RULES.map(([rule, title]) => f.result(rule, title));
+  const failed = rules.filter((r) => r.status === 'FAIL').map((r) => r.rule);
   return {
     kernel: os.release(),
     model,
+    basis,
     detection,
     steps: abi.abi.length,
     rules,
-    conforms: rules.every((r) => r.status !== 'FAIL'),
+    conforms: failed.length === 0,
+    failed,
+    quick: options.quick === true,
+    durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
   };
 }

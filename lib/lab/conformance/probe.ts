@@ -3,15 +3,17 @@
  * with glibc's registration off (GLIBC_TUNABLES=glibc.pthread.rseq=0), and prints one JSON line.
  *
  *   probe abi                  the ABI transcript against the real kernel
- *   probe grants SECONDS       the grant scenario (the caller pins this process to one CPU)
+ *   probe grants SECONDS [quick]   the grant scenario and the chosen instants (instants.ts); the
+ *                                  caller pins this process to one CPU
  */
 import { Worker } from 'node:worker_threads';
 import { PR_RSEQ_SLICE_EXTENSION_GET } from '../../kernel/abi';
 import { addonState } from '../../addon/addon';
 import { open } from '../../open';
 import { countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
-import { readRseqStats } from '../../kernel/knobs';
+import { readExtensionNsecText, readRseqStats } from '../../kernel/knobs';
 import type { SliceStats } from '../../extension';
+import { runInstants, type InstantsProbe } from './instants';
 import { abiTranscript, nativeTarget, type TranscriptStep } from './transcript';
 
 export interface GrantProbe {
@@ -25,6 +27,8 @@ export interface GrantProbe {
   enabled: SliceStats;
   /** debugfs rseq/stats deltas around the enabled sections, or why they are unknown. */
   kernel: SliceCounters | { unreadable: string };
+  /** The chosen instants, on the same thread with the same competitor. */
+  instants: InstantsProbe;
 }
 
 export type ProbeOutput = { abi: TranscriptStep[] } | { grants: GrantProbe } | { error: string };
@@ -73,7 +77,15 @@ function sections(h: ReturnType<typeof open>, seconds: number): SliceStats {
   return d;
 }
 
-async function grants(seconds: number): Promise<GrantProbe> {
+function extensionNsec(): number | null {
+  try {
+    return Number(readExtensionNsecText());
+  } catch {
+    return null;
+  }
+}
+
+async function grants(seconds: number, quick: boolean): Promise<GrantProbe> {
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
   // The fresh thread loads the very binary this thread did.
@@ -88,6 +100,7 @@ async function grants(seconds: number): Promise<GrantProbe> {
   let disabled: SliceStats;
   let enabled: SliceStats;
   let kernel: GrantProbe['kernel'] = { unreadable: 'not read' };
+  let instants: InstantsProbe;
   try {
     h.disable();
     disabled = sections(h, Math.min(0.3, seconds));
@@ -100,22 +113,31 @@ async function grants(seconds: number): Promise<GrantProbe> {
     }
     enabled = sections(h, seconds);
     if (before !== null) kernel = countersDelta(before, readRseqStats());
+    instants = runInstants(addon.diagnostics, quick, extensionNsec());
   } finally {
     const done = once(noise);
     Atomics.store(new Int32Array(stop), 0, 1);
     await done;
     await noise.terminate();
   }
-  return { newThreadGet, forkProbe, disabled, enabled, kernel };
+  return { newThreadGet, forkProbe, disabled, enabled, kernel, instants };
 }
 
 async function main(argv: string[]): Promise<ProbeOutput> {
-  const [mode, arg] = argv;
+  const [mode, arg, flag] = argv;
   if (mode === 'abi' && arg === undefined) return { abi: abiTranscript(nativeTarget()) };
   const seconds = Number(arg);
-  if (mode === 'grants' && Number.isFinite(seconds) && seconds > 0 && seconds <= 60)
-    return { grants: await grants(seconds) };
-  return { error: `usage: probe abi | probe grants SECONDS (0 < SECONDS <= 60); got ${JSON.stringify(argv)}` };
+  if (
+    mode === 'grants' &&
+    Number.isFinite(seconds) &&
+    seconds > 0 &&
+    seconds <= 60 &&
+    [undefined, 'quick'].includes(flag)
+  )
+    return { grants: await grants(seconds, flag === 'quick') };
+  return {
+    error: `usage: probe abi | probe grants SECONDS [quick] (0 < SECONDS <= 60); got ${JSON.stringify(argv)}`,
+  };
 }
 
 if (require.main === module) {
