@@ -11,11 +11,13 @@ import { inferModel, releaseVersion } from '../../lib/lab/conformance/check';
 import {
   INSTANTS,
   judgeInstants,
+  simulatedInstants,
   type InstantRun,
   type InstantsProbe,
   type InstantTrial,
 } from '../../lib/lab/conformance/instants';
 import type { SliceCounters } from '../../lib/kernel/rseq_stats';
+import { SimulatedKernel } from '../../lib/simulator/simulator';
 
 const ENABLED_FLAGS = 0x30; // AVAILABLE | ENABLED
 const GRANTED = 0x100;
@@ -180,6 +182,39 @@ describe('rseq-slice check: chosen instants judged', () => {
     );
     expect(v.R19?.status).to.equal('n/a');
     expect(v.R19?.detail).to.contain('no grant came in 20 tries of up to 200 ms each');
+  });
+});
+
+describe('rseq-slice check: chosen instants on the simulator', () => {
+  const RULES = ['R17', 'R18', 'R19', 'R20', 'R21', 'R27'];
+  const failed = (probe: ReturnType<typeof simulatedInstants>): string[] =>
+    judgeInstants(probe)
+      .filter((v) => v.status === 'FAIL')
+      .map((v) => v.rule);
+
+  it('the simulated kernel, driven through the same trials, passes every instant rule', () => {
+    const v = verdicts(simulatedInstants());
+    for (const rule of RULES) expect(v[rule]?.status, `${rule}: ${v[rule]?.detail}`).to.equal('pass');
+    // The last 1 µs step that still saw the grant: the timer fires at exactly 5 µs.
+    expect(v.R18?.detail).to.contain('grants lived 4.0 µs to 4.0 µs');
+    expect(verdicts(simulatedInstants({ quick: true })).R19?.detail).to.match(/^5 grants ended by getppid/);
+  });
+
+  it('a simulated thread with each mutant bug fails the rule the guest names', () => {
+    const kernel = new SimulatedKernel();
+    const yieldAlways = kernel.createThread();
+    const realYield = yieldAlways.sliceYield.bind(yieldAlways);
+    yieldAlways.sliceYield = () => {
+      realYield();
+      return 1;
+    };
+    expect(failed(simulatedInstants({ thread: yieldAlways }))).to.include.members(['R17', 'R19', 'R20', 'R21']);
+    const keepsGrant = kernel.createThread();
+    keepsGrant.syscall = () => 0; // the entry work does nothing
+    expect(failed(simulatedInstants({ thread: keepsGrant }))).to.deep.equal(['R19']);
+    const neverExpires = kernel.createThread();
+    Object.defineProperty(neverExpires, 'grantExpiry', { get: () => null }); // no timer armed
+    expect(failed(simulatedInstants({ thread: neverExpires }))).to.deep.equal(['R18']);
   });
 });
 

@@ -7,10 +7,21 @@
  * (in the probe child) and judges them (in `rseq-slice check`) against what kernel/rseq.c and
  * include/linux/rseq_entry.h make invariant.
  */
-import { RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE, RSEQ_CS_FLAG_SLICE_EXT_ENABLED_BIT } from '../../kernel/abi';
+import {
+  OFFSET_FLAGS,
+  OFFSET_REQUEST,
+  OFFSET_SLICE_CTRL,
+  PR_RSEQ_SLICE_EXTENSION,
+  PR_RSEQ_SLICE_EXTENSION_GET,
+  PR_RSEQ_SLICE_EXTENSION_SET,
+  RSEQ_ALLOC_ALIGN_SLICE_EXT,
+  RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
+  RSEQ_CS_FLAG_SLICE_EXT_ENABLED_BIT,
+} from '../../kernel/abi';
 import type { NativeDiagnostics } from '../../addon/addon';
 import { countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
 import { readRseqStats } from '../../kernel/knobs';
+import { SimulatedKernel, type SimulatedCounters, type SimulatedThread } from '../../simulator/simulator';
 
 /** One kind of instant: the native action code, the rules it tests, and its trials (full, --quick). */
 export interface InstantKind {
@@ -136,6 +147,97 @@ export function runInstants(
   });
   return { extensionNsec, waitMs: WAIT_MS, holdLimitMs: HOLD_LIMIT_MS, runs };
 }
+
+function simulatedCounters(c: SimulatedCounters): SliceCounters {
+  return { sgrant: c.grants, sexpir: c.expirations, srevok: c.revocations, syield: c.yields, sabort: c.aborts };
+}
+
+/**
+ * The same trials driven through the simulator: each granted trial is an interrupt with a
+ * reschedule pending while `request` is set, a hold advances the clock in 1 µs steps. `thread`
+ * (a fresh thread of `kernel` by default) lets a test drive a thread whose calls it has altered.
+ */
+export function simulatedInstants(
+  options: { quick?: boolean; kernel?: SimulatedKernel; thread?: SimulatedThread } = {},
+): InstantsProbe {
+  const kernel = options.kernel ?? options.thread?.kernel ?? new SimulatedKernel();
+  const t = options.thread ?? kernel.createThread();
+  const view = new DataView(t.area.buffer);
+  const word = (): number => view.getUint32(OFFSET_SLICE_CTRL, true);
+  const prctl = (op: number, arg: number): number => t.prctl(PR_RSEQ_SLICE_EXTENSION, op, arg, 0, 0);
+  if (t.registrationMode === 'none') t.registerRseq({ length: RSEQ_ALLOC_ALIGN_SLICE_EXT });
+  prctl(PR_RSEQ_SLICE_EXTENSION_SET, 1);
+  const runs = INSTANTS.map((kind): InstantRun => {
+    const before = simulatedCounters(t.counters);
+    const trials: InstantTrial[] = [];
+    for (let i = 0; i < (options.quick ? kind.quickTrials : kind.trials); i++) {
+      t.area[OFFSET_REQUEST] = 1;
+      if (kind.name === 'ungranted') {
+        t.syscall('getppid');
+        const wordAfter = word();
+        if (t.area[OFFSET_REQUEST] === 1) t.area[OFFSET_REQUEST] = 0;
+        trials.push({
+          ...EMPTY,
+          granted: false,
+          attempts: 1,
+          answer: 1,
+          wordAfter,
+          flagsAfter: view.getUint32(OFFSET_FLAGS, true),
+        });
+        continue;
+      }
+      t.interrupt({ needResched: true });
+      const granted = word() === GRANTED;
+      let answer = 0;
+      let heldNs = 0;
+      let ended = false;
+      if (!granted) t.area[OFFSET_REQUEST] = 0;
+      else if (kind.name === 'syscall') answer = t.syscall('getppid') === 0 ? 1 : 0;
+      else if (kind.name === 'disable') answer = prctl(PR_RSEQ_SLICE_EXTENSION_SET, 0);
+      else if (kind.name === 'yield') answer = t.sliceYield();
+      else {
+        const start = kernel.now;
+        while (word() === GRANTED && kernel.now - start < HOLD_LIMIT_MS * 1e6) {
+          heldNs = kernel.now - start;
+          kernel.advance(1000);
+        }
+        ended = word() !== GRANTED;
+      }
+      const wordAfter = word();
+      const flagsAfter = view.getUint32(OFFSET_FLAGS, true);
+      const getAfter = prctl(PR_RSEQ_SLICE_EXTENSION_GET, 0);
+      const laterYield = t.sliceYield();
+      if (kind.name === 'disable') prctl(PR_RSEQ_SLICE_EXTENSION_SET, 1);
+      trials.push({
+        ...EMPTY,
+        granted,
+        attempts: 1,
+        answer,
+        wordAfter,
+        flagsAfter,
+        getAfter,
+        heldNs,
+        ended,
+        laterYield,
+      });
+    }
+    return { name: kind.name, trials, counters: countersDelta(before, simulatedCounters(t.counters)) };
+  });
+  return { extensionNsec: kernel.extensionNsec, waitMs: WAIT_MS, holdLimitMs: HOLD_LIMIT_MS, runs };
+}
+
+const EMPTY: InstantTrial = {
+  granted: false,
+  waitedNs: 0,
+  attempts: 0,
+  answer: 0,
+  wordAfter: 0,
+  flagsAfter: 0,
+  getAfter: 0,
+  heldNs: 0,
+  ended: false,
+  laterYield: 0,
+};
 
 /** A verdict on one rule. */
 export interface InstantVerdict {
