@@ -157,7 +157,11 @@ Napi::Value GrantInstant(const Napi::CallbackInfo& info) {
   out[0] = 1;
   long answer = 0;
   switch (act) {
-    case Instant::kSyscall: answer = syscall(SYS_getppid) == getppid() ? 1 : 0; break;
+    case Instant::kSyscall: {
+      long ppid = syscall(SYS_getppid);  // the syscall inside the grant, before getppid() checks it
+      answer = ppid == getppid() ? 1 : 0;
+      break;
+    }
     case Instant::kDisable: answer = SliceExtPrctl(PR_RSEQ_SLICE_EXTENSION_SET, 0, 0, 0); break;
     case Instant::kYield: answer = SliceYield(); break;
     case Instant::kHold: {

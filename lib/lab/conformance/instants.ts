@@ -98,10 +98,11 @@ export interface InstantsProbe {
 export const WAIT_MS = 200;
 export const HOLD_LIMIT_MS = 50;
 
+type Ten = [number, number, number, number, number, number, number, number, number, number];
+
 function trial(raw: number[]): InstantTrial {
-  const [granted, waitedNs, attempts, answer, wordAfter, flagsAfter, getAfter, heldNs, ended, laterYield] = raw.map(
-    (x) => x ?? 0,
-  ) as number[] as [number, number, number, number, number, number, number, number, number, number];
+  if (raw.length !== 10) throw new Error(`grantInstant reported ${raw.length} numbers, expected 10`);
+  const [granted, waitedNs, attempts, answer, wordAfter, flagsAfter, getAfter, heldNs, ended, laterYield] = raw as Ten;
   return {
     granted: granted === 1,
     waitedNs,

@@ -2,9 +2,9 @@
  * The child process of `rseq-slice check`: it needs a thread with no rseq area yet, so it runs
  * with glibc's registration off (GLIBC_TUNABLES=glibc.pthread.rseq=0), and prints one JSON line.
  *
- *   probe abi                  the ABI transcript against the real kernel
- *   probe grants SECONDS [quick]   the grant scenario and the chosen instants (instants.ts); the
- *                                  caller pins this process to one CPU
+ *   probe abi                      the ABI transcript against the real kernel
+ *   probe grants SECONDS [quick]   the grant scenario, then the chosen instants (instants.ts),
+ *                                  with the noise thread; the caller pins this process to one CPU
  */
 import { Worker } from 'node:worker_threads';
 import { PR_RSEQ_SLICE_EXTENSION_GET } from '../../kernel/abi';
