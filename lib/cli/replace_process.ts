@@ -3,7 +3,7 @@
  * process.execve where it exists (Node 22.15 / 23.11 and later), else the addon's execvp. When
  * neither is at hand the caller runs the program as a child instead (runChild).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
@@ -155,11 +155,22 @@ const FORWARDED: readonly NodeJS.Signals[] = [
  */
 export function runChild(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', env });
+    // The handlers go in before the child exists: a signal that arrives while spawn() runs (the
+    // child may already be running) is then forwarded, not taken with its default action here.
+    let child: ChildProcess | undefined;
+    const early: NodeJS.Signals[] = [];
     const forward = (sig: NodeJS.Signals): void => {
-      child.kill(sig);
+      if (child === undefined) early.push(sig);
+      else child.kill(sig);
     };
     for (const sig of FORWARDED) process.on(sig, forward);
+    try {
+      child = spawn(command, args, { stdio: 'inherit', env });
+    } catch (err) {
+      for (const sig of FORWARDED) process.off(sig, forward);
+      throw err;
+    }
+    for (const sig of early) child.kill(sig);
     const stopForwarding = (): void => {
       for (const sig of FORWARDED) process.off(sig, forward);
     };
