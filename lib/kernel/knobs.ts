@@ -135,6 +135,15 @@ export function readRseqStats(file = STATS_FILE): SliceCounters {
   return parseRseqStats(readRseqStatsText(file), file);
 }
 
+/** The counters now, or why they are unreadable: for reports that say so. */
+export function readRseqStatsOrWhy(file = STATS_FILE): SliceCounters | { unreadable: string } {
+  try {
+    return readRseqStats(file);
+  } catch (e) {
+    return { unreadable: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 /** The counters now, or null when unreadable (no root, no debugfs, no CONFIG_RSEQ_STATS): for callers that run on without them. */
 export function readRseqStatsOrNull(file = STATS_FILE): SliceCounters | null {
   try {

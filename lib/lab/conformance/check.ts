@@ -12,7 +12,12 @@ import { addonState } from '../../addon/addon';
 import { detect } from '../../detect';
 import { errnoName } from '../../errors';
 import { GLIBC_RSEQ_TUNABLE, mergeTunable } from '../../kernel/glibc_tunables';
-import { EXTENSION_NSEC_FILE, readExtensionNsecText, writeExtensionNsecText } from '../../kernel/knobs';
+import {
+  bootParamDisables,
+  EXTENSION_NSEC_FILE,
+  readExtensionNsecText,
+  writeExtensionNsecText,
+} from '../../kernel/knobs';
 import type { SimulatedKernelOptions } from '../../simulator/simulator';
 import type { GrantProbe, ProbeOutput } from './probe';
 import { judgeInstants } from './instants';
@@ -99,7 +104,7 @@ export function inferModel(
   if (getErrno === 'ENOTSUPP')
     return { model: 'built without', basis: `prctl GET answered ENOTSUPP on ${name}${backport}` };
   if (getErrno !== null) throw new CheckUnavailable(`prctl(PR_RSEQ_SLICE_EXTENSION_GET) failed with ${getErrno}`);
-  const off = bootParam !== null && /^(0|off|n|no|false)$/i.test(bootParam);
+  const off = bootParamDisables(bootParam);
   return {
     model: off ? 'disabled at boot' : 'enabled',
     basis: `prctl GET answered on ${name}${backport}${off ? `, booted with rseq_slice_ext=${bootParam}` : ''}`,

@@ -15,12 +15,13 @@ import {
   PR_RSEQ_SLICE_EXTENSION_GET,
   PR_RSEQ_SLICE_EXTENSION_SET,
   RSEQ_ALLOC_ALIGN_SLICE_EXT,
+  OFFSET_GRANTED,
   RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE,
-  RSEQ_CS_FLAG_SLICE_EXT_ENABLED_BIT,
+  RSEQ_CS_FLAG_SLICE_EXT_ENABLED,
 } from '../../kernel/abi';
 import type { NativeDiagnostics } from '../../addon/addon';
 import { countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
-import { readRseqStats } from '../../kernel/knobs';
+import { readRseqStatsOrWhy } from '../../kernel/knobs';
 import { SimulatedKernel, type SimulatedCounters, type SimulatedThread } from '../../simulator/simulator';
 
 /** One kind of instant: the native action code, the rules it tests, and its trials (full, --quick). */
@@ -117,14 +118,6 @@ function trial(raw: number[]): InstantTrial {
   };
 }
 
-function counters(): SliceCounters | { unreadable: string } {
-  try {
-    return readRseqStats();
-  } catch (e) {
-    return { unreadable: e instanceof Error ? e.message : String(e) };
-  }
-}
-
 /** Runs every kind's trials on this thread (the probe child, pinned, with the noise thread running). */
 export function runInstants(
   diagnostics: NativeDiagnostics,
@@ -132,14 +125,14 @@ export function runInstants(
   extensionNsec: number | null,
 ): InstantsProbe {
   const runs = INSTANTS.map((kind): InstantRun => {
-    const before = counters();
+    const before = readRseqStatsOrWhy();
     const trials: InstantTrial[] = [];
     for (let i = 0; i < (quick ? kind.quickTrials : kind.trials); i++) {
       const raw = diagnostics.grantInstant(kind.code, WAIT_MS * 1e6, HOLD_LIMIT_MS * 1e6);
       if (typeof raw === 'number') throw new Error(`grantInstant(${kind.name}) failed with ${raw}`);
       trials.push(trial(raw));
     }
-    const after = counters();
+    const after = readRseqStatsOrWhy();
     return {
       name: kind.name,
       trials,
@@ -247,8 +240,9 @@ export interface InstantVerdict {
   detail: string;
 }
 
-const GRANTED = 0x100;
-const REQUEST = 0x1;
+// The `request` and `granted` bytes within the little-endian slice_ctrl word.
+const REQUEST = 1 << (8 * (OFFSET_REQUEST - OFFSET_SLICE_CTRL));
+const GRANTED = 1 << (8 * (OFFSET_GRANTED - OFFSET_SLICE_CTRL));
 
 function word(w: number): string {
   const names = [
@@ -259,10 +253,6 @@ function word(w: number): string {
     .filter((n) => n !== '')
     .join('+');
   return `0x${w.toString(16)}${names ? ` (${names})` : ''}`;
-}
-
-function enabledFlag(flags: number): boolean {
-  return ((flags >>> RSEQ_CS_FLAG_SLICE_EXT_ENABLED_BIT) & 1) === 1;
 }
 
 /**
@@ -356,7 +346,8 @@ export function judgeInstants(probe: InstantsProbe): InstantVerdict[] {
         (t) =>
           (t.answer !== 0 ? `prctl answered ${t.answer}, expected 0` : null) ??
           wordCleared(t, 'the prctl') ??
-          (enabledFlag(t.flagsAfter) || (t.flagsAfter & RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE) === 0
+          ((t.flagsAfter & RSEQ_CS_FLAG_SLICE_EXT_ENABLED) !== 0 ||
+          (t.flagsAfter & RSEQ_CS_FLAG_SLICE_EXT_AVAILABLE) === 0
             ? `flags afterwards 0x${t.flagsAfter.toString(16)}, expected AVAILABLE set and ENABLED clear (rseq_slice_extension_prctl)`
             : null) ??
           (t.getAfter !== 0 ? `prctl GET afterwards answered ${t.getAfter}, expected 0` : null) ??

@@ -11,7 +11,7 @@ import { PR_RSEQ_SLICE_EXTENSION_GET } from '../../kernel/abi';
 import { addonState } from '../../addon/addon';
 import { open } from '../../open';
 import { countersDelta, type SliceCounters } from '../../kernel/rseq_stats';
-import { readExtensionNsecText, readRseqStats } from '../../kernel/knobs';
+import { readExtensionNsec, readRseqStats, readRseqStatsOrWhy } from '../../kernel/knobs';
 import type { SliceStats } from '../../extension';
 import { runInstants, type InstantsProbe } from './instants';
 import { abiTranscript, nativeTarget, type TranscriptStep } from './transcript';
@@ -77,14 +77,6 @@ function sections(h: ReturnType<typeof open>, seconds: number): SliceStats {
   return d;
 }
 
-function extensionNsec(): number | null {
-  try {
-    return Number(readExtensionNsecText());
-  } catch {
-    return null;
-  }
-}
-
 async function grants(seconds: number, quick: boolean): Promise<GrantProbe> {
   const { addon } = addonState();
   if (!addon) throw new Error(`the native addon did not load: ${addonState().error}`);
@@ -99,21 +91,16 @@ async function grants(seconds: number, quick: boolean): Promise<GrantProbe> {
   await once(noise);
   let disabled: SliceStats;
   let enabled: SliceStats;
-  let kernel: GrantProbe['kernel'] = { unreadable: 'not read' };
+  let kernel: GrantProbe['kernel'];
   let instants: InstantsProbe;
   try {
     h.disable();
     disabled = sections(h, Math.min(0.3, seconds));
     h.enable();
-    let before: SliceCounters | null = null;
-    try {
-      before = readRseqStats();
-    } catch (e) {
-      kernel = { unreadable: e instanceof Error ? e.message : String(e) };
-    }
+    const before = readRseqStatsOrWhy();
     enabled = sections(h, seconds);
-    if (before !== null) kernel = countersDelta(before, readRseqStats());
-    instants = runInstants(addon.diagnostics, quick, extensionNsec());
+    kernel = 'unreadable' in before ? before : countersDelta(before, readRseqStats());
+    instants = runInstants(addon.diagnostics, quick, readExtensionNsec());
   } finally {
     const done = once(noise);
     Atomics.store(new Int32Array(stop), 0, 1);
