@@ -1,6 +1,7 @@
 /** Helpers for the suites that run inside the slice-extension guest (see test/vm/run.ts). */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -85,6 +86,19 @@ export function runCheck(): { status: number | null; report: ConformanceReport; 
  */
 export function expectCheckConforms(model: ConformanceReport['model'], mustPass: string[] = []): ConformanceReport {
   const { status, report, stderr } = runCheck();
+  // A check that could not run prints an error line instead of rules: say why, and which clock
+  // the guest reads (a clocksource without a vDSO read turns every clock read into a syscall).
+  if (!Array.isArray(report.rules)) {
+    let clock = 'unknown';
+    try {
+      clock = fs.readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim();
+    } catch {
+      // leave it unknown
+    }
+    throw new Error(
+      `rseq-slice check did not run (status ${status}, clocksource ${clock}): ${JSON.stringify(report)}; stderr: ${stderr}`,
+    );
+  }
   console.log(report.rules.map((x) => `      ${x.rule.padEnd(4)} ${x.status.padEnd(4)} ${x.detail}`).join('\n'));
   expect(report.model).to.equal(model);
   expect(
